@@ -1,0 +1,136 @@
+"""The HA cluster site.yml built in the lab: nodes, etcd, the API behind haproxy and the VIP, networking."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import yaml
+
+import lab
+
+
+def _node_ready(node):
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+
+
+def test_every_inventory_host_is_a_ready_node_on_docker(hosts):
+    nodes = lab.kubectl_json("get", "nodes")["items"]
+    names = sorted(n["metadata"]["name"] for n in nodes)
+    assert names == sorted(hosts["control_plane"] + hosts["node"])
+    for node in nodes:
+        assert _node_ready(node), f"node {node['metadata']['name']} is not Ready"
+        runtime = node["status"]["nodeInfo"]["containerRuntimeVersion"]
+        assert runtime.startswith("docker://"), f"{node['metadata']['name']} runs {runtime}"
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == f"v{lab.VERSION}"
+    wide = lab.kubectl("get", "nodes", "-o", "wide").stdout
+    assert wide.count("docker://") == len(names)
+
+
+def test_control_planes_carry_the_control_plane_role(hosts):
+    selected = lab.kubectl_json("get", "nodes", "-l", "node-role.kubernetes.io/control-plane")["items"]
+    assert sorted(n["metadata"]["name"] for n in selected) == hosts["control_plane"]
+
+
+def test_etcd_has_one_healthy_member_per_control_plane(hosts):
+    pod = f"etcd-{hosts['control_plane'][0]}"
+    certs = ["--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/peer.crt",
+             "--key=/etc/kubernetes/pki/etcd/peer.key", "--endpoints=https://127.0.0.1:2379"]
+    members = json.loads(lab.kubectl("-n", "kube-system", "exec", pod, "--", "etcdctl", *certs,
+                                     "member", "list", "-w", "json").stdout)["members"]
+    assert sorted(m["name"] for m in members) == hosts["control_plane"]
+    health = lab.kubectl("-n", "kube-system", "exec", pod, "--", "etcdctl", *certs,
+                         "endpoint", "health", "--cluster", "-w", "json").stdout
+    results = json.loads(health)
+    assert len(results) == len(hosts["control_plane"])
+    assert all(r["health"] for r in results), health
+
+
+def test_every_api_server_is_an_endpoint_and_answers(hosts):
+    endpoints = lab.kubectl_json("-n", "default", "get", "endpoints", "kubernetes")
+    addresses = sorted(a["ip"] for s in endpoints["subsets"] for a in s["addresses"])
+    expected = sorted(hosts["hostvars"][h]["ansible_host"] for h in hosts["control_plane"])
+    assert addresses == expected
+    for host in hosts["control_plane"]:
+        pod = lab.kubectl_json("-n", "kube-system", "get", "pod", f"kube-apiserver-{host}")
+        assert pod["status"]["phase"] == "Running"
+
+
+def test_haproxy_on_every_control_plane_sees_all_api_servers_up(hosts):
+    for host in hosts["control_plane"]:
+        stat = lab.docker_exec(lab.container_of(host), "sh", "-c",
+                               "echo 'show stat' | socat stdio unix-connect:/run/haproxy/admin.sock").stdout
+        rows = [line.split(",") for line in stat.splitlines() if line and not line.startswith("#")]
+        servers = [r for r in rows if r[1] not in ("FRONTEND", "BACKEND")]
+        assert len(servers) == len(hosts["control_plane"]), stat
+        assert all(r[17] == "UP" for r in servers), f"{host}: {stat}"
+
+
+def test_kubectl_goes_through_the_vip():
+    config = yaml.safe_load(lab.KUBECONFIG.read_text())
+    server = config["clusters"][0]["cluster"]["server"]
+    inventory_vars = lab.lab_hosts()["hostvars"]
+    vip = next(iter(inventory_vars.values()))["kubeha_api_vip"]
+    assert server.startswith(f"https://{vip}:"), server
+    version = json.loads(lab.kubectl("version", "-o", "json").stdout)
+    assert version["serverVersion"]["gitVersion"] == f"v{lab.VERSION}"
+
+
+def _apply(manifest):
+    lab.kubectl("apply", "-f", "-", input_text=textwrap.dedent(manifest))
+
+
+def _web_pod(namespace, image, name, node):
+    _apply(f"""
+        apiVersion: v1
+        kind: Pod
+        metadata: {{name: {name}, namespace: {namespace}, labels: {{app: {name}}}}}
+        spec:
+          nodeName: {node}
+          containers:
+          - name: web
+            image: {image}
+            imagePullPolicy: Never
+            command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+            ports: [{{containerPort: 8080}}]
+        """)
+
+
+def test_dns_pod_network_and_services(hosts, namespace, test_image):
+    first, second = hosts["node"][0], hosts["node"][-1]
+    if first == second:
+        second = hosts["control_plane"][0]
+    _web_pod(namespace, test_image, "web-a", first)
+    _web_pod(namespace, test_image, "web-b", second)
+    _apply(f"""
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: web-b, namespace: {namespace}}}
+        spec:
+          type: NodePort
+          selector: {{app: web-b}}
+          ports: [{{port: 80, targetPort: 8080}}]
+        """)
+    lab.kubectl("-n", namespace, "wait", "--for=condition=Ready", "pod/web-a", "pod/web-b", "--timeout=180s",
+                timeout=200)
+    pod_b = lab.kubectl_json("-n", namespace, "get", "pod", "web-b")
+    assert pod_b["spec"]["nodeName"] != lab.kubectl_json("-n", namespace, "get", "pod", "web-a")["spec"]["nodeName"]
+
+    def in_a(*argv):
+        return lab.kubectl("-n", namespace, "exec", "web-a", "--", *argv, timeout=60).stdout
+
+    # CoreDNS answers for the API service from inside a pod.
+    answer = lab.wait_for(lambda: in_a("nslookup", "kubernetes.default.svc.cluster.local"), 60,
+                          what="kubernetes.default to resolve")
+    assert "10.96.0.1" in answer or "Address" in answer, answer
+    # Pod to pod across nodes over the overlay.
+    assert in_a("wget", "-q", "-O", "-", "-T", "5", f"http://{pod_b['status']['podIP']}:8080/").strip() == "web-b"
+    # ClusterIP Service by name.
+    assert lab.wait_for(lambda: in_a("wget", "-q", "-O", "-", "-T", "5", "http://web-b/").strip() == "web-b", 60,
+                        what="the ClusterIP service to answer")
+    # NodePort from outside the cluster (this machine is on the lab network), on a node that runs no backend.
+    node_port = lab.kubectl_json("-n", namespace, "get", "service", "web-b")["spec"]["ports"][0]["nodePort"]
+    node_ip = hosts["hostvars"][first]["ansible_host"]
+    body = lab.wait_for(lambda: lab.run(["curl", "-sf", "--max-time", "5", f"http://{node_ip}:{node_port}/"]).stdout,
+                        60, what="the NodePort to answer")
+    assert body.strip() == "web-b"
