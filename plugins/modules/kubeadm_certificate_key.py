@@ -24,9 +24,9 @@ description:
   - The key reaches kubeadm in a private configuration file (mode 0600, removed afterwards), never on a command line.
     That file also names the CRI socket and the local kubeadm version, so kubeadm neither probes for a container
     runtime (which fails on Docker hosts) nor looks up a Kubernetes version on the internet.
-  - Runs on a control-plane host with an admin kubeconfig, usually with C(become: true).
+  - Runs on a control-plane host with an admin kubeconfig, usually with C(become).
 author:
-  - kubeha.cluster authors
+  - kubeha.cluster authors (@kubeha)
 requirements:
   - kubeadm and kubectl on the host.
   - The Python C(cryptography) package on the host to verify an existing secret. Without it the module cannot tell
@@ -39,7 +39,9 @@ attributes:
     support: full
     description: Shows whether the secret exists, the token that owns it and its expiry, before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the control-plane host it targets.
 options:
   state:
     description:
@@ -106,7 +108,7 @@ options:
     default: /etc/kubernetes/pki/apiserver-etcd-client.key
 notes:
   - The returned RV(certificate_key), together with any way to read the secret (a join token of the default group
-    can), gives away the cluster's CA keys. Register it with C(no_log: true), use it only for the control-plane joins
+    can), gives away the cluster's CA keys. Register it with C(no_log=true), use it only for the control-plane joins
     that follow, and delete the secret (O(state=absent)) as soon as they are done.
 seealso:
   - module: kubeha.cluster.kubeadm_token
@@ -140,7 +142,7 @@ EXAMPLES = r"""
 RETURN = r"""
 certificate_key:
   description:
-    - The key the secret is encrypted with, 64 hexadecimal characters. Secret - register it with C(no_log: true).
+    - The key the secret is encrypted with, 64 hexadecimal characters. Secret - register it with C(no_log=true).
     - V(null) with O(state=absent), and in check mode when a new key would be generated.
   returned: always
   type: str

@@ -25,9 +25,9 @@ description:
     That file also names the CRI socket and the local kubeadm version, so kubeadm neither probes for a container
     runtime (which fails on Docker hosts, where both C(containerd.sock) and C(cri-dockerd.sock) exist) nor looks up a
     Kubernetes version on the internet.
-  - Runs on a control-plane host with an admin kubeconfig, usually with C(become: true).
+  - Runs on a control-plane host with an admin kubeconfig, usually with C(become).
 author:
-  - kubeha.cluster authors
+  - kubeha.cluster authors (@kubeha)
 attributes:
   check_mode:
     support: full
@@ -36,7 +36,9 @@ attributes:
     support: full
     description: Shows the tokens with this description (ids and expiry, never the secret) before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the control-plane host it targets.
 options:
   state:
     description:
@@ -107,7 +109,7 @@ options:
       - When omitted, the server of the current context in O(kubeconfig) is returned, without C(https://).
     type: str
 notes:
-  - The returned RV(token) is a secret. Give the task that registers it C(no_log: true).
+  - The returned RV(token) is a secret. Give the task that registers it C(no_log=true).
   - C(kubeadm token list) prints every token's secret; the module keeps that output to itself.
   - Expired tokens that the token cleaner has not removed yet are never reused; tokens that never expire are never
     reused either (a warning names them) but are deleted by O(state=absent).
@@ -159,7 +161,7 @@ EXAMPLES = r"""
 RETURN = r"""
 token:
   description:
-    - The bootstrap token C(<id>.<secret>). Secret - register it with C(no_log: true).
+    - The bootstrap token C(<id>.<secret>). Secret - register it with C(no_log=true).
     - V(null) in check mode when a token would be created, and with O(state=absent).
   returned: always
   type: str

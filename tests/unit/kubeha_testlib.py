@@ -71,4 +71,3 @@ def openssl_pin(pem_bytes, tmp_path):
     der = subprocess.run([openssl, "pkey", "-pubin", "-outform", "der"], input=pub, check=True, capture_output=True).stdout
     out = subprocess.run([openssl, "dgst", "-sha256", "-hex"], input=der, check=True, capture_output=True).stdout
     return "sha256:" + out.decode().strip().split()[-1]
-
