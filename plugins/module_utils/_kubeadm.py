@@ -617,7 +617,7 @@ class Kube:
             [self.kubectl, "--kubeconfig", self.kubeconfig, "--request-timeout", "30s",
              "-n", namespace, "get", kind, name, "-o", "json"])
         if rc != 0:
-            if "NotFound" in (err or "") or "not found" in (err or ""):
+            if re.search(r'\(NotFound\)|"%s" not found' % re.escape(name), err or ""):
                 return None
             self.module.fail_json(msg=explain_failure("kubectl get %s %s" % (kind, name), rc, err, self.kubeconfig),
                                   rc=rc, stderr=err)

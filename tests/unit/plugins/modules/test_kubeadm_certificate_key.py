@@ -352,3 +352,11 @@ def test_upload_failure_is_reported_and_the_config_removed(run_module, commands,
     assert result["failed"] is True and "kubeadm init phase upload-certs failed" in result["msg"]
     assert not os.path.exists(commands.calls[-1].config_path)
     assert KEY not in repr(result)
+
+
+def test_other_kubectl_errors_are_not_taken_for_a_missing_secret(run_module, commands, host):
+    commands.expect(get_argv(host, "kubeadm-certs"),
+                    (1, "", 'error: the server doesn\'t have a resource type "secret"; plugin "x" not found\n'))
+    result = run_module(kubeadm_certificate_key, args(host, certificate_key=KEY))
+    assert result["failed"] is True and "kubectl get secret kubeadm-certs failed" in result["msg"]
+    assert len(commands.calls) == 1
