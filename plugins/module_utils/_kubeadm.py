@@ -517,8 +517,10 @@ def explain_failure(what, rc, stderr, kubeconfig):
     elif _UNAUTHORIZED.search(stderr or ""):
         hint = ("the credentials in %s were refused: use an admin kubeconfig (/etc/kubernetes/admin.conf) "
                 "whose client certificate is still valid" % kubeconfig)
+    elif detail != "no error output":
+        hint = "see stderr for the whole error output"
     else:
-        hint = "see the error output"
+        hint = "it printed no error; run the same command by hand on this host to see why"
     return "%s failed (rc=%s): %s. %s." % (what, rc, detail, hint[0].upper() + hint[1:])
 
 

@@ -342,8 +342,8 @@ def test_kubeconfig_without_server():
     ("Unable to connect to the server: dial tcp 192.0.2.10:8443: i/o timeout", "not reachable"),
     ("error: You must be logged in to the server (Unauthorized)", "credentials"),
     ("x509: certificate has expired or is not yet valid", "credentials"),
-    ("something else", "See the error output"),
-    ("", "no error output"),
+    ("something else", "See stderr for the whole error output"),
+    ("", "no error output. It printed no error; run the same command by hand"),
 ])
 def test_explain_failure(stderr, hint):
     message = k.explain_failure("kubeadm token list", 1, stderr, "/etc/kubernetes/admin.conf")

@@ -292,9 +292,10 @@ def test_absent_without_owner_deletes_just_the_secret(run_module, commands, host
     commands.done()
 
 
-def test_absent_when_nothing_is_there(run_module, commands, host):
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_absent_when_nothing_is_there(run_module, commands, host, check_mode):
     expect_state(commands, host)
-    result = run_module(kubeadm_certificate_key, args(host, state="absent"))
+    result = run_module(kubeadm_certificate_key, args(host, state="absent"), check_mode=check_mode)
     commands.done()
     assert (result["changed"], result["action"]) == (False, "none")
 

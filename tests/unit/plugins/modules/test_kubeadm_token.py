@@ -284,9 +284,10 @@ def test_absent_deletes_every_matching_token_by_id(run_module, commands, host):
     assert "ca_cert_hashes" not in result
 
 
-def test_absent_with_nothing_matching_is_not_an_error(run_module, commands, host):
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_absent_with_nothing_matching_is_not_an_error(run_module, commands, host, check_mode):
     commands.expect(list_argv(host), (0, token_stream(PROXY), ""))
-    result = run_module(kubeadm_token, args(host, state="absent"))
+    result = run_module(kubeadm_token, args(host, state="absent"), check_mode=check_mode)
     commands.done()
     assert (result["changed"], result["action"], result["deleted"]) == (False, "none", [])
     assert len(commands.calls) == 1
