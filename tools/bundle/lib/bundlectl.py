@@ -131,6 +131,14 @@ def cmd_write(bundle, jsonl, *args):
     os.rename(tmp, os.path.join(bundle, "manifest.json"))
 
 
+def normalize_image(ref):
+    """Docker's short form of a reference: docker save writes docker.io/x/y:t as x/y:t (library/ dropped too)."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
 def image_tags(path):
     """RepoTags of a `docker save` archive (docker-archive / OCI layout written by docker save)."""
     with tarfile.open(path) as t:
@@ -199,7 +207,7 @@ def cmd_verify(bundle, *flags):
                 continue
             if tags is None:
                 errors.append(f"{name}: {path} has no manifest.json (not a docker save archive)")
-            elif c.get("image") not in tags:
+            elif normalize_image(c.get("image", "")) not in {normalize_image(t) for t in tags}:
                 errors.append(f"{name}: {path} is tagged {tags}, manifest says {c.get('image')}")
     # every file in the bundle must be described
     for root, _dirs, files in os.walk(bundle):
