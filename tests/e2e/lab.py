@@ -27,7 +27,7 @@ RECAP = re.compile(
 def run(argv, *, check=True, timeout=600, input_text=None, env=None):
     """Run a command, return CompletedProcess with text output; on failure show what it printed."""
     proc = subprocess.run(
-        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, input=input_text,
+        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, input=input_text, check=False,
         env={**os.environ, **(env or {})},
     )
     if check and proc.returncode != 0:
