@@ -53,7 +53,9 @@ ensure_docker() {
   else
     [ "$(id -u)" = 0 ] || die "starting dockerd needs root."
     log "starting dockerd (log: /var/log/kubeha-dockerd.log)"
-    nohup dockerd > /var/log/kubeha-dockerd.log 2>&1 &
+    # In a session of its own: an interrupt (Ctrl-C) or the end of the calling shell's process group must not
+    # take the engine, and every lab host running in it, down with it. No lock or pipe fds are inherited.
+    setsid dockerd >> /var/log/kubeha-dockerd.log 2>&1 < /dev/null 9>&- &
   fi
   local i
   for i in $(seq 1 60); do
