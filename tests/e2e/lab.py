@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import calendar
 import json
 import os
 import re
+import secrets
+import string
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -94,3 +99,129 @@ def wait_for(predicate, timeout, interval=1.0, what="condition"):
             last_error = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last error: {last_error}")
+
+
+# --- Shared by test_secrets.py and test_faults.py -----------------------------------------------------------
+
+CRI_SOCKET = "unix:///var/run/cri-dockerd.sock"
+HOST_BIN = "/usr/local/bin"  # where the bundle install puts kubeadm, kubelet and kubectl on the hosts
+TOKEN_DESCRIPTION = "kubeha.cluster join token"  # control_plane_token_description / node_token_description
+PROXY_TOKEN_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"  # kubeadm's own
+REPORTS = REPO_ROOT / "reports"
+
+
+def write_report(name, data):
+    """Write reports/<name>.json (git-ignored) and return its path; the figures docs/reliability.md quotes."""
+    REPORTS.mkdir(exist_ok=True)
+    path = REPORTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def node_ready(name, since=None):
+    """True when the node is Ready (and, with since=<epoch s>, its kubelet renewed its lease after that time)."""
+    proc = kubectl("get", "node", name, "-o", "json", check=False, timeout=30)
+    if proc.returncode != 0:
+        return False
+    node = json.loads(proc.stdout)
+    if not any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"]):
+        return False
+    if since is None:
+        return True
+    lease = kubectl("-n", "kube-node-lease", "get", "lease", name, "-o", "json", check=False, timeout=30)
+    if lease.returncode != 0:
+        return False
+    renew = json.loads(lease.stdout)["spec"].get("renewTime", "")
+    stamp = calendar.timegm(time.strptime(renew[:19], "%Y-%m-%dT%H:%M:%S")) if renew else 0
+    return stamp >= since
+
+
+def wait_nodes_ready(names, timeout=300, since=None):
+    return wait_for(lambda: all(node_ready(n, since) for n in names), timeout, interval=3,
+                    what=f"nodes {', '.join(names)} Ready")
+
+
+def bootstrap_tokens():
+    """Every bootstrap-token secret in kube-system, decoded: {token_id: {...}}. Holds secrets: never print it."""
+    items = kubectl_json("-n", "kube-system", "get", "secrets",
+                         "--field-selector", "type=bootstrap.kubernetes.io/token")["items"]
+    tokens = {}
+    for secret in items:
+        data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+        token_id = data.get("token-id", secret["metadata"]["name"].rsplit("-", 1)[-1])
+        tokens[token_id] = {**data, "created": secret["metadata"]["creationTimestamp"]}
+    return tokens
+
+
+def public_token(info):
+    """What may be printed about a token: everything but its secret half."""
+    return {k: v for k, v in info.items() if k != "token-secret"}
+
+
+def reset_host(host):
+    """Undo a host's join as an admin would (kubeadm reset, then delete its Node), so that site.yml joins it again.
+    On a control plane kubeadm reset also removes its etcd member."""
+    docker_exec(container_of(host), f"{HOST_BIN}/kubeadm", "reset", "--force", f"--cri-socket={CRI_SOCKET}",
+                timeout=300)
+    kubectl("delete", "node", host, "--ignore-not-found", "--wait=true", timeout=120)
+
+
+def plant_token(expires_in, description=TOKEN_DESCRIPTION):
+    """Create a join token straight through the API (as an earlier run or an admin would have left it) that
+    expires in expires_in seconds (negative: already expired). Returns its id. Simulates an expiring token."""
+    token_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+    token_secret = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(16))
+    expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
+    manifest = {
+        "apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+        "metadata": {"name": f"bootstrap-token-{token_id}", "namespace": "kube-system"},
+        "stringData": {"token-id": token_id, "token-secret": token_secret, "expiration": expiration,
+                       "description": description, "usage-bootstrap-authentication": "true",
+                       "usage-bootstrap-signing": "true",
+                       "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token"},
+    }
+    kubectl("apply", "-f", "-", input_text=json.dumps(manifest))  # on stdin, never on a command line
+    return token_id
+
+
+class TokenWatcher(threading.Thread):
+    """Polls the bootstrap tokens and the kubeadm-certs secret through the API while the run goes on."""
+
+    def __init__(self, interval=1.0):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.tokens = {}  # token id -> decoded secret + first_seen/last_seen (holds secrets: never printed)
+        self.certs_owners = {}  # kubeadm-certs owner token id -> [first_seen, last_seen]
+        self.polls = 0
+        self.errors = 0
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            try:
+                self.poll()
+            except (AssertionError, subprocess.SubprocessError, ValueError):
+                self.errors += 1
+            self._halt.wait(self.interval)
+
+    def poll(self):
+        now = time.time()
+        for token_id, info in bootstrap_tokens().items():
+            self.tokens.setdefault(token_id, {**info, "first_seen": now})["last_seen"] = now
+        owner = certs_owner()
+        if owner is not None:
+            self.certs_owners.setdefault(owner, [now, now])[1] = now
+        self.polls += 1
+
+    def stop(self):
+        self._halt.set()
+        self.join(timeout=60)
+
+
+def certs_owner():
+    """Id of the token owning kubeadm-certs, "" when it has none, None when there is no kubeadm-certs."""
+    proc = kubectl("-n", "kube-system", "get", "secret", "kubeadm-certs", "--ignore-not-found", "-o",
+                   "jsonpath={.metadata.ownerReferences[*].name}{'|'}", timeout=30)
+    if not proc.stdout.strip():
+        return None
+    return proc.stdout.strip().rstrip("|").replace("bootstrap-token-", "")
