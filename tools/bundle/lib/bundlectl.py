@@ -83,6 +83,8 @@ def cmd_add(jsonl, bundle, *args):
         comp["source"]["origin"] = rec["origin"]
     if rec.get("url"):
         comp["source"]["url"] = rec["url"]
+    if rec.get("go"):
+        comp["source"]["go"] = rec["go"]
     if "pinned" in rec:
         comp["source"]["pinned"] = rec["pinned"] == "true"
     comp["sha256"] = sha256(full)
