@@ -98,8 +98,10 @@ class ApiProbe(threading.Thread):
         """True once the probe has seen only successes for `seconds` after its last failure since `since`."""
         samples = self.window(since)
         fails = [t for t, ok in samples if not ok]
-        last = fails[-1] if fails else since
-        return bool(samples) and samples[-1][0] - last >= seconds and samples[-1][1]
+        if not samples:
+            return False
+        last = fails[-1] if fails else samples[0][0]
+        return samples[-1][0] - last >= seconds and samples[-1][1]
 
     def outage(self, since, until=None):
         """Blackout in a window: first failed probe -> first successful probe after the last failed one."""
@@ -206,7 +208,7 @@ def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
 def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts, api):
     cps = hosts["control_plane"]
     holder = single_holder(hosts)
-    victim = next(h for h in reversed(cps[1:]) if h != holder)  # neither the first control plane nor the VIP holder
+    victim = next(h for h in cps[1:] if h != holder)  # neither the first control plane nor the VIP holder
     survivor = next(h for h in cps if h != victim)
     probe = ApiProbe(api)
     probe.start()
@@ -258,7 +260,7 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     run.start()
 
     def midway():
-        return lab.docker_exec(container, "sh", "-c", "pgrep -f 'kubeadm join' >/dev/null && "
+        return lab.docker_exec(container, "sh", "-c", "pgrep -f '[k]ubeadm join' >/dev/null && "
                                "test -e /etc/kubernetes/bootstrap-kubelet.conf", check=False).returncode == 0
     lab.wait_for(midway, 900, interval=0.3, what=f"kubeadm join half-way on {worker}")
     stopped_at = time.time() - started
