@@ -47,10 +47,14 @@ def test_etcd_has_one_healthy_member_per_control_plane(hosts):
 
 
 def test_every_api_server_is_an_endpoint_and_answers(hosts):
-    endpoints = lab.kubectl_json("-n", "default", "get", "endpoints", "kubernetes")
-    addresses = sorted(a["ip"] for s in endpoints["subsets"] for a in s["addresses"])
     expected = sorted(hosts["hostvars"][h]["ansible_host"] for h in hosts["control_plane"])
-    assert addresses == expected
+
+    def addresses():
+        endpoints = lab.kubectl_json("-n", "default", "get", "endpoints", "kubernetes")
+        return sorted(a["ip"] for s in endpoints["subsets"] for a in s["addresses"])
+
+    # An API server adds itself to the endpoints once it is ready; the last one joined seconds ago.
+    lab.wait_for(lambda: addresses() == expected, 90, what=f"the kubernetes endpoints to be {expected}")
     for host in hosts["control_plane"]:
         pod = lab.kubectl_json("-n", "kube-system", "get", "pod", f"kube-apiserver-{host}")
         assert pod["status"]["phase"] == "Running"
