@@ -169,8 +169,8 @@ def reset_host(host):
 def plant_token(expires_in, description=TOKEN_DESCRIPTION):
     """Create a join token straight through the API (as an earlier run or an admin would have left it) that
     expires in expires_in seconds (negative: already expired). Returns its id. Simulates an expiring token."""
-    token_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
-    token_secret = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(16))
+    token_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _position in range(6))
+    token_secret = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _position in range(16))
     expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
     manifest = {
         "apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",

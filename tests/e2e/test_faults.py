@@ -165,8 +165,11 @@ def power_on(host, since):
 
 
 def wait_etcd_healthy(via, members, since):
-    lab.wait_for(lambda: (lambda h: len(h) == members and all(h.values()))(etcd_health(via)), 300, interval=3,
-                 what="every etcd member healthy")
+    def all_healthy():
+        health = etcd_health(via)
+        return len(health) == members and all(health.values())
+
+    lab.wait_for(all_healthy, 300, interval=3, what="every etcd member healthy")
     return round(time.time() - since, 1)
 
 
