@@ -198,13 +198,14 @@ def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
             lab.docker_exec(lab.container_of(holder), "systemctl", "stop", service)
             new = single_holder(hosts, not_on=holder)
             moved = time.time() - stopped
-            lab.wait_for(lambda: probe.stable(stopped, 3.0), 60, interval=0.5, what="the API through the VIP again")
+            lab.wait_for(lambda since=stopped: probe.stable(since, 3.0), 60, interval=0.5,
+                         what="the API through the VIP again")
             lab.kubectl("get", "nodes", "--request-timeout=10s")  # kubectl through the VIP works again
             failover = {**probe.outage(stopped), "new_holder": new, "vip_moved_within_s": round(moved, 1)}
             started = time.time()
             lab.docker_exec(lab.container_of(holder), "systemctl", "start", service)
             lab.wait_for(lambda: vip_holders(hosts) == [holder], 90, interval=0.5, what=f"the VIP back on {holder}")
-            lab.wait_for(lambda: probe.stable(started, 3.0), 60, interval=0.5, what="the API after the failback")
+            lab.wait_for(lambda since=started: probe.stable(since, 3.0), 60, interval=0.5, what="the API after the failback")
             figures[f"{service}_stopped"] = {"failover": failover, "failback": probe.outage(started)}
     finally:
         probe.stop()
