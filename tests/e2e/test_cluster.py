@@ -123,15 +123,21 @@ def test_dns_pod_network_and_services(hosts, namespace, test_image):
     def in_a(*argv):
         return lab.kubectl("-n", namespace, "exec", "web-a", "--", *argv, timeout=60).stdout
 
+    def http_from_a(host, port):
+        # busybox-static's wget dies with SIGSEGV (glibc NSS in a static binary); nc and a raw request do not.
+        reply = in_a("sh", "-c", f'printf "GET / HTTP/1.0\\r\\n\\r\\n" | busybox nc -w 5 {host} {port}')
+        head, _sep, body = reply.replace("\r\n", "\n").partition("\n\n")
+        assert head.startswith("HTTP/1.") and " 200 " in head.splitlines()[0], reply
+        return body.strip()
+
     # CoreDNS answers for the API service from inside a pod.
     answer = lab.wait_for(lambda: in_a("nslookup", "kubernetes.default.svc.cluster.local"), 60,
                           what="kubernetes.default to resolve")
     assert "10.96.0.1" in answer or "Address" in answer, answer
     # Pod to pod across nodes over the overlay.
-    assert in_a("wget", "-q", "-O", "-", "-T", "5", f"http://{pod_b['status']['podIP']}:8080/").strip() == "web-b"
+    assert http_from_a(pod_b["status"]["podIP"], 8080) == "web-b"
     # ClusterIP Service by name.
-    assert lab.wait_for(lambda: in_a("wget", "-q", "-O", "-", "-T", "5", "http://web-b/").strip() == "web-b", 60,
-                        what="the ClusterIP service to answer")
+    assert lab.wait_for(lambda: http_from_a("web-b", 80) == "web-b", 60, what="the ClusterIP service to answer")
     # NodePort from outside the cluster (this machine is on the lab network), on a node that runs no backend.
     node_port = lab.kubectl_json("-n", namespace, "get", "service", "web-b")["spec"]["ports"][0]["nodePort"]
     node_ip = hosts["hostvars"][first]["ansible_host"]
