@@ -226,7 +226,7 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
     survivor = next(h for h in cps if h != victim)
     probe = ApiProbe(api)
     probe.start()
-    ops = []
+    ops, errors = [], []
     try:
         stopped = time.time()
         lab.run(["docker", "stop", lab.container_of(victim)], timeout=120)
@@ -238,8 +238,10 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
                              ("read", ("get", "configmap", name)),
                              ("write", ("delete", "configmap", name))):
                 at = time.time()
-                ok = lab.kubectl("-n", "default", "--request-timeout=5s", *args, check=False, timeout=30).returncode == 0
-                ops.append((at - stopped, op, ok))
+                proc = lab.kubectl("-n", "default", "--request-timeout=5s", *args, check=False, timeout=30)
+                ops.append((at - stopped, op, proc.returncode == 0))
+                if proc.returncode != 0:
+                    errors.append(f"{at - stopped:.1f}s {op} {args[0]}: {proc.stderr.strip()[-300:]}")
             i += 1
         members = etcd_health(survivor)
         down = {"probe": probe.outage(stopped), "docker_stop_s": round(powered_off, 1),
@@ -256,6 +258,7 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
                                  check=False).returncode == 0, 300, interval=3, what=f"the API server on {victim}")
     recovery["apiserver_ready_s"] = round(time.time() - started, 1)
     lab.wait_nodes_ready(cps + hosts["node"], timeout=300)
+    down["errors"] = errors
     report("control-plane-loss", {"victim": victim, "while_down": down, "recovery": recovery})
     late = [o for o in ops if o[0] >= 30]
     assert late and all(o[2] for o in late), f"reads/writes still failing 30 s after {victim} went down: {down}"
