@@ -31,6 +31,8 @@ requirements:
   - kubeadm and kubectl on the host.
   - The Python C(cryptography) package on the host to verify an existing secret. Without it the module cannot tell
     whether the secret still fits, so it uploads afresh every time and says so in a warning.
+extends_documentation_fragment:
+  - kubeha.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -63,21 +65,6 @@ options:
         seconds or a Go duration such as V(45m). kubeadm gives the token two hours; it cannot be made longer.
     type: str
     default: 30m
-  kubeconfig:
-    description:
-      - The admin kubeconfig kubeadm and kubectl use to reach the API server.
-    type: path
-    default: /etc/kubernetes/admin.conf
-  cri_socket:
-    description:
-      - The CRI socket written into the configuration given to kubeadm, for example V(unix:///var/run/cri-dockerd.sock).
-      - When omitted, the first of the cri-dockerd, containerd and CRI-O sockets present on the host is used.
-        kubeadm does not talk to the runtime when it uploads certificates; the socket only stops its auto-detection.
-    type: str
-  kubeadm_path:
-    description:
-      - Path to the kubeadm binary. By default it is looked up in E(PATH), C(/usr/local/bin) and C(/usr/bin).
-    type: path
   kubectl_path:
     description:
       - Path to the kubectl binary, which reads and deletes the secret. Looked up like O(kubeadm_path) by default.

@@ -28,6 +28,8 @@ description:
   - Runs on a control-plane host with an admin kubeconfig, usually with C(become).
 author:
   - kubeha.cluster authors (@kubeha)
+extends_documentation_fragment:
+  - kubeha.cluster.kubeadm
 attributes:
   check_mode:
     support: full
@@ -81,22 +83,6 @@ options:
     type: list
     elements: str
     default: [system:bootstrappers:kubeadm:default-node-token]
-  kubeconfig:
-    description:
-      - The admin kubeconfig kubeadm uses to reach the API server.
-    type: path
-    default: /etc/kubernetes/admin.conf
-  cri_socket:
-    description:
-      - The CRI socket written into the configuration given to C(kubeadm token create), for example
-        V(unix:///var/run/cri-dockerd.sock).
-      - When omitted, the first of the cri-dockerd, containerd and CRI-O sockets present on the host is used.
-        kubeadm does not talk to the runtime when it creates a token; the socket only stops its auto-detection.
-    type: str
-  kubeadm_path:
-    description:
-      - Path to the kubeadm binary. By default it is looked up in E(PATH), C(/usr/local/bin) and C(/usr/bin).
-    type: path
   ca_cert_path:
     description:
       - The cluster CA bundle whose public keys are hashed for RV(ca_cert_hashes). With several certificates (during

@@ -154,9 +154,15 @@ CASES = [
     ("keepalived-router-id-out-of-range", {"hosts": {"cp2": {"loadbalancer_virtual_router_id": 300}}},
      ["loadbalancer_virtual_router_id is out of range on host cp2: 300", "1-255"]),
     ("haproxy-port-is-apiserver-port", {"vars": {"kubeha_api_port": 6443}},
-     ["On host cp1, cp2, cp3 haproxy (kubeha_api_port) and the API server (kubeha_apiserver_port)"]),
+     ["haproxy and the API server would listen on the same port on "
+      "host cp1 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443); "
+      "host cp2 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443); "
+      "host cp3 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443): give them different ports"]),
+    # Per-host overrides: the message names only the clashing host, with that host's own values.
     ("haproxy-port-clash-on-one-host", {"hosts": {"cp3": {"kubeha_apiserver_port": 8443}}},
-     ["On host cp3 haproxy (kubeha_api_port)"]),
+     ["same port on host cp3 (haproxy kubeha_api_port 8443, API server kubeha_apiserver_port 8443): give them"]),
+    ("haproxy-port-override-on-one-host", {"hosts": {"cp2": {"kubeha_api_port": 6443}}},
+     ["same port on host cp2 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443): give them"]),
 ]
 
 
