@@ -23,10 +23,12 @@ import yaml
 
 import lab
 
-# Goal of issue 5 for the API blackout through the VIP when haproxy or keepalived stops on the VIP holder.
+# The API blackout through the VIP when haproxy or keepalived stops on the VIP holder, asserted. keepalived checks
+# haproxy every second (2 failures trip it) and then goes to FAULT, which hands the VIP over at once with a
+# priority-0 advertisement, as a stopped keepalived does: about 2 s expected (docs/reliability.md).
 BLACKOUT_GOAL = 5.0
-# What the tests assert. keepalived notices a stopped haproxy with its check (interval 2 s, fall 2) and the
-# backup takes over after VRRP's master-down interval (3 x advert_int + skew); see docs/reliability.md.
+# Other outages through the VIP (failback, a control plane powered off: haproxy's own health check, 3 x 3 s,
+# takes the dead API server out) are bounded more loosely.
 BLACKOUT_BOUND = 10.0
 ETCD_CERTS = ["--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/peer.crt",
               "--key=/etc/kubernetes/pki/etcd/peer.key", "--endpoints=https://127.0.0.1:2379"]
@@ -215,7 +217,7 @@ def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
     report("vip", figures)
     for service in ("haproxy", "keepalived"):
         failover = figures[f"{service}_stopped"]["failover"]
-        assert failover["blackout_s"] <= BLACKOUT_BOUND, f"{service} stopped: {failover}"
+        assert failover["blackout_s"] <= BLACKOUT_GOAL, f"{service} stopped: {failover}"
         assert figures[f"{service}_stopped"]["failback"]["blackout_s"] <= BLACKOUT_BOUND, figures
 
 
