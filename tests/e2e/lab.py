@@ -163,7 +163,10 @@ def reset_host(host):
     On a control plane kubeadm reset also removes its etcd member."""
     docker_exec(container_of(host), f"{HOST_BIN}/kubeadm", "reset", "--force", f"--cri-socket={CRI_SOCKET}",
                 timeout=300)
-    kubectl("delete", "node", host, "--ignore-not-found", "--wait=true", timeout=120)
+    # Through the VIP: a request haproxy sends to a control plane's API server that the reset just stopped can
+    # fail until haproxy's health check takes that server out, so retry.
+    wait_for(lambda: kubectl("delete", "node", host, "--ignore-not-found", "--wait=true", timeout=120),
+             180, interval=2, what=f"deleting Node {host}")
 
 
 def plant_token(expires_in, description=TOKEN_DESCRIPTION):

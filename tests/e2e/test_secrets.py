@@ -16,6 +16,8 @@ import base64
 import calendar
 import os
 import re
+import secrets
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -37,14 +39,15 @@ class HostSampler:
     """`ps -e -ww -o args` on one host every ~0.2 s, from a loop inside the host (one docker exec for the whole
     run, not one per sample), plus a copy of the join configuration whenever it exists."""
 
-    def __init__(self, host):
+    def __init__(self, host, marker):
         self.host = host
         self.container = lab.container_of(host)
         self.lines = set()
         self.samples = 0
         self.join_docs = []
+        # `: {marker}` puts the marker into the loop's own arguments: a positive control for the scan.
         script = (
-            f"rm -f {STOP_FILE}; end=$(( $(date +%s) + 1800 )); "
+            f": {marker}; rm -f {STOP_FILE}; end=$(( $(date +%s) + 1800 )); "
             f"while [ ! -e {STOP_FILE} ] && [ $(date +%s) -lt $end ]; do "
             "echo @@PS; ps -e -ww -o args=; "
             f"if [ -f {JOIN_CONFIG} ]; then echo @@JOIN; cat {JOIN_CONFIG} 2>/dev/null; fi; "
@@ -141,11 +144,12 @@ def _needles(values):
     return sorted(out)
 
 
-def _scan_controller(pattern, since):
-    """Regular files under ~/.ansible, the temporary directory and the checkout created or changed since `since`."""
+def _scan_controller(pattern, since, control):
+    """Regular files under ~/.ansible, the temporary directory and the checkout created or changed since `since`:
+    "hits" lists the files matching `pattern`, "controls" those matching `control` (the positive control)."""
     roots = [Path.home() / ".ansible", Path(tempfile.gettempdir()), lab.REPO_ROOT]
     skip = {lab.REPO_ROOT / ".git", lab.REPO_ROOT / ".venv"}
-    stats = {"files": 0, "bytes": 0, "skipped_large": 0, "hits": []}
+    stats = {"files": 0, "bytes": 0, "skipped_large": 0, "hits": [], "controls": []}
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root, onerror=lambda exc: None):
             dirnames[:] = [d for d in dirnames if Path(dirpath, d) not in skip]
@@ -168,6 +172,8 @@ def _scan_controller(pattern, since):
                 stats["bytes"] += len(data)
                 if pattern.search(data):
                     stats["hits"].append(str(path))
+                if control.search(data):
+                    stats["controls"].append(str(path))
     return stats
 
 
@@ -200,12 +206,18 @@ def test_secrets_never_leak_and_join_credentials_are_short_lived(hosts):
     assert len(passwords) == 1, "no auth_pass in keepalived.conf"
 
     # The run, watched.
-    samplers = [HostSampler(h) for h in cps + workers]
+    # Positive controls, scanned like the secrets: a marker in the samplers' own process arguments on every host
+    # and in a controller file written during the run. Both must be found, or the scan would prove nothing.
+    marker = "kubeha-e2e-marker-" + secrets.token_hex(8)
+    samplers = [HostSampler(h, marker) for h in cps + workers]
     watcher = lab.TokenWatcher()
     watcher.start()
     time.sleep(2)
     run_start = time.time()
+    marker_dir = tempfile.mkdtemp(prefix="kubeha-e2e-marker-")
+    marker_file = Path(marker_dir) / "marker.txt"
     try:
+        marker_file.write_text(marker + "\n")
         proc, recap = lab.playbook("-vvv")
     finally:
         run_end = time.time()
@@ -236,26 +248,32 @@ def test_secrets_never_leak_and_join_credentials_are_short_lived(hosts):
     assert keys, "no certificate key captured from the joining control plane"
     values = sorted(tokens) + sorted(t.split(".")[1] for t in tokens) + sorted(keys) + sorted(passwords)
     pattern = re.compile("|".join(re.escape(n) for n in _needles(values)).encode())
+    control = re.compile(re.escape(marker).encode())
 
     # 1. ansible-playbook -vvv output.
     output = (proc.stdout + proc.stderr).encode()
     vvv_hits = len(pattern.findall(output))
     # 2. Files on the controller created or changed during the run.
-    files = _scan_controller(pattern, run_start - 1)
+    files = _scan_controller(pattern, run_start - 1, control)
+    shutil.rmtree(marker_dir, ignore_errors=True)
     # 3. Process arguments on every host.
     arg_lines = {s.host: s.lines for s in samplers}
     ps_hits = {h: sum(1 for line in lines if pattern.search(line.encode())) for h, lines in arg_lines.items()}
+    ps_controls = {h: sum(1 for line in lines if control.search(line.encode())) for h, lines in arg_lines.items()}
     report["scan"] = {
         "secrets": {"tokens": len(tokens), "certificate_keys": len(keys), "keepalived_passwords": len(passwords),
                     "needles": len(_needles(values))},
         "vvv_output_bytes": len(output), "vvv_hits": vvv_hits,
-        "controller_files": {k: v for k, v in files.items() if k != "hits"}, "controller_hits": files["hits"],
+        "controller_files": {k: v for k, v in files.items() if k not in ("hits", "controls")},
+        "controller_hits": files["hits"], "positive_controls_found": {"controller": len(files["controls"]), **ps_controls},
         "ps_samples": {s.host: s.samples for s in samplers},
         "ps_distinct_arg_lines": sum(len(v) for v in arg_lines.values()), "ps_hits": ps_hits,
         "api_polls": watcher.polls, "api_poll_errors": watcher.errors,
     }
     assert min(s.samples for s in samplers) >= report["run_seconds"], f"too few process samples: {report['scan']}"
     assert vvv_hits == 0, "a secret appears in the ansible-playbook -vvv output"
+    assert files["controls"] == [str(marker_file)], f"the controller scan missed its positive control: {files}"
+    assert all(ps_controls.values()), f"the process scan missed its positive control on some host: {ps_controls}"
     assert not files["hits"], f"a secret appears in controller files: {files['hits']}"
     assert not any(ps_hits.values()), f"a secret appears in process arguments on the hosts: {ps_hits}"
 
