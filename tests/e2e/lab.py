@@ -118,6 +118,12 @@ def write_report(name, data):
     return path
 
 
+def wait_ssh(host, timeout=180):
+    """Wait until Ansible reaches the host over SSH, as after a power-on."""
+    return wait_for(lambda: run(["ansible", "-i", INVENTORY, host, "-m", "ansible.builtin.ping"],
+                                check=False, timeout=60).returncode == 0, timeout, interval=2, what=f"SSH on {host}")
+
+
 def node_ready(name, since=None):
     """True when the node is Ready (and, with since=<epoch s>, its kubelet renewed its lease after that time)."""
     proc = kubectl("get", "node", name, "-o", "json", check=False, timeout=30)

@@ -159,8 +159,7 @@ def power_on(host, since):
     """docker start, as a user powers a machine back on; return seconds until SSH, Ready (fresh lease), etcd."""
     lab.run(["docker", "start", lab.container_of(host)])
     figures = {}
-    lab.wait_for(lambda: lab.run(["ansible", "-i", lab.INVENTORY, host, "-m", "ansible.builtin.ping"],
-                                 check=False, timeout=60).returncode == 0, 180, interval=2, what=f"SSH on {host}")
+    lab.wait_ssh(host)
     figures["ssh_s"] = round(time.time() - since, 1)
     lab.wait_for(lambda: lab.node_ready(host, since=since), 300, interval=3, what=f"{host} Ready again")
     figures["ready_s"] = round(time.time() - since, 1)
@@ -302,8 +301,7 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
                "failed_run_s": round(time.time() - started, 1)}
 
     lab.run(["docker", "start", container])
-    lab.wait_for(lambda: lab.run(["ansible", "-i", lab.INVENTORY, worker, "-m", "ansible.builtin.ping"],
-                                 check=False, timeout=60).returncode == 0, 180, interval=2, what=f"SSH on {worker}")
+    lab.wait_ssh(worker)
     left = lab.docker_exec(container, "sh", "-c", "for f in /etc/kubernetes/pki/ca.crt /etc/kubernetes/bootstrap-kubelet.conf "
                            "/etc/kubernetes/kubelet.conf /etc/kubernetes/kubeha/join.yaml; do [ -e $f ] && echo $f; done; true"
                            ).stdout.split()
