@@ -105,7 +105,7 @@ def wait_for(predicate, timeout, interval=1.0, what="condition"):
 
 CRI_SOCKET = "unix:///var/run/cri-dockerd.sock"
 HOST_BIN = "/usr/local/bin"  # where the bundle install puts kubeadm, kubelet and kubectl on the hosts
-TOKEN_DESCRIPTION = "kubeha.cluster join token"  # control_plane_token_description / node_token_description
+TOKEN_DESCRIPTION = "kubeha.cluster join token"  # membership_token_description
 PROXY_TOKEN_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"  # kubeadm's own
 REPORTS = REPO_ROOT / "reports"
 

@@ -281,7 +281,7 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     lab.reset_host(worker)
     failed = {}
     run = threading.Thread(target=lambda: failed.update(
-        result=lab.playbook("-e", "control_plane_node_ready_timeout=60")), daemon=True)
+        result=lab.playbook("-e", "membership_node_ready_timeout=60")), daemon=True)
     started = time.time()
     run.start()
 
