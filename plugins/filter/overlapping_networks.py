@@ -51,8 +51,9 @@ _value:
   elements: list
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping
 
 from ansible_collections.kubeha.cluster.plugins.plugin_utils._ipv4 import network_or_address
 

@@ -15,14 +15,13 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.six import string_types
 
 _PREFIX_RE = re.compile(r"^[0-9]{1,2}$")
 
 
 def parse_address(value):
     """An ipaddress.IPv4Address for a dotted-quad string, else None."""
-    if not isinstance(value, string_types) or "/" in value:
+    if not isinstance(value, str) or "/" in value:
         return None
     try:
         return ipaddress.IPv4Address(value.strip())
@@ -32,7 +31,7 @@ def parse_address(value):
 
 def parse_network(value):
     """An ipaddress.IPv4Network for ADDRESS/PREFIX (host bits allowed), else None."""
-    if not isinstance(value, string_types) or value.count("/") != 1:
+    if not isinstance(value, str) or value.count("/") != 1:
         return None
     address, prefix = value.strip().split("/")
     if parse_address(address) is None or not _PREFIX_RE.match(prefix) or int(prefix) > 32:
