@@ -17,13 +17,8 @@ def _collections_root():
     parts = REPO_ROOT.split(os.sep)
     if parts[-3:-2] == ["ansible_collections"]:
         return os.sep.join(parts[:-3])
-    # Otherwise use the link tools/lib/common.sh (ensure_venv) makes, creating it when missing.
-    root = os.path.join(REPO_ROOT, ".cache", "collections")
-    link = os.path.join(root, "ansible_collections", "kubeha", "cluster")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO_ROOT, link)
-    return root
+    # Otherwise use the committed link collections/ansible_collections/kubeha/cluster -> the checkout.
+    return os.path.join(REPO_ROOT, "collections")
 
 
 if _collections_root() not in sys.path:

@@ -31,9 +31,6 @@ ensure_venv() {
   fi
   export PATH="$KUBEHA_VENV/bin:$PATH"
   export ANSIBLE_CONFIG="${ANSIBLE_CONFIG:-$REPO_ROOT/ansible.cfg}"
-  # The checkout is the collection: make it resolvable as kubeha.cluster (ansible.cfg collections_path).
-  mkdir -p "$REPO_ROOT/.cache/collections/ansible_collections/kubeha"
-  ln -sfn "$REPO_ROOT" "$REPO_ROOT/.cache/collections/ansible_collections/kubeha/cluster"
 }
 
 # ensure_docker: make `docker info` work. Installs docker.io on Debian/Ubuntu when dockerd is missing and

@@ -8,7 +8,12 @@ Every case runs the real site.yml (ansible-playbook, the json stdout callback) a
 point at a closed loopback port (127.0.0.1:1): any attempt to reach a host shows up as UNREACHABLE. A case passes
 when the run failed, the expected message fragments are among the failure messages, no host is unreachable or
 changed, and every task that ran is a controller-side check (argument validation, assert, set_fact) of the
-preflight play. The control case (a valid inventory) proves the harness sees a connection when one is made.
+preflight play, or was skipped. The control cases (a valid inventory) prove the harness sees a connection when one
+is made.
+
+Checks that need a host's facts (its OS family, its architecture) run after preflight's fact-gathering step; their
+cases hand the hosts' facts to Ansible through a jsonfile fact cache, so that step is skipped and still no host is
+contacted.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ BASE = {
     }
 }
 
+# --- facts, for the checks that read them: a Debian 12 amd64 host with enough CPUs and memory -------------------
+
+FACTS = {
+    "distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.5", "os_family": "Debian",
+    "service_mgr": "systemd", "processor_vcpus": 2, "memtotal_mb": 4096, "architecture": "x86_64",
+    "default_ipv4": {"address": "192.0.2.11", "interface": "eth0"}, "interfaces": ["lo", "eth0"],
+}
+
 # --- the fake bundle: a manifest and a few small files --------------------------------------------------------
 
 BUNDLE_FILES = {
@@ -89,7 +102,8 @@ def make_bundle(root, version="v1.25.0", cri_dockerd="v0.3.7", tamper=None):
 # --- the cases ----------------------------------------------------------------------------------------------
 # (id, overrides, expected message fragments). Overrides: "vars" (all:vars), "hosts" ({host: {var: value}}, or
 # {host: DELETE}), "group" ({group: {host: vars}} replaces a group's hosts), "children" (k8s_cluster's children),
-# "drop_groups" (groups to remove), "bundle" (make_bundle keyword arguments; "missing" = a path that does not exist).
+# "drop_groups" (groups to remove), "bundle" (make_bundle keyword arguments; "missing" = a path that does not exist),
+# "facts" (changes to FACTS, for every host: the run then reads the hosts' facts from a fact cache).
 
 CASES = [
     ("no-control-plane-group", {"drop_groups": ["kube_control_plane"], "children": {"kube_node": {}}},
@@ -163,6 +177,33 @@ CASES = [
      ["same port on host cp3 (haproxy kubeha_api_port 8443, API server kubeha_apiserver_port 8443): give them"]),
     ("haproxy-port-override-on-one-host", {"hosts": {"cp2": {"kubeha_api_port": 6443}}},
      ["same port on host cp2 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443): give them"]),
+    # Rules of the later roles, checked here before any host changes (they used to fail only in their roles).
+    ("calico-with-bundle", {"vars": {"kubeha_cni": "calico"}, "bundle": {}},
+     ["kubeha_cni is calico but kubeha_install_source is bundle: the offline bundle carries no Calico"]),
+    ("docker-source-unknown", {"hosts": {"worker1": {"container_runtime_docker_source": "snap"}}},
+     ["container_runtime_docker_source is not docker or distribution on host(s) worker1: snap;"]),
+    ("cri-dockerd-version-without-checksum", {"hosts": {"cp2": {"container_runtime_cri_dockerd_version": "0.3.9"}}},
+     ["container_runtime_cri_dockerd_version has no entry in container_runtime_cri_dockerd_checksums on host(s) "
+      "cp2: 0.3.9, so the download cannot be verified", "(0.3.7, 0.3.26 by default)"]),
+    ("docker-cgroupfs-driver", {"vars": {"container_runtime_docker_daemon_extra": {
+        "exec-opts": ["native.cgroupdriver=cgroupfs"]}}},
+     ["container_runtime_docker_daemon_extra sets exec-opts to another cgroup driver than the kubelet's systemd on "
+      "host(s) cp1: native.cgroupdriver=cgroupfs, cp2: native.cgroupdriver=cgroupfs"]),
+    ("keepalived-priority-below-1", {"vars": {"loadbalancer_priority_base": 20}},
+     ["The VRRP priority is outside 1-254 on load balancer(s) cp3: 0; change loadbalancer_priority_base"]),
+    ("keepalived-priority-override", {"hosts": {"cp1": {"loadbalancer_priority": 255}}},
+     ["The VRRP priority is outside 1-254 on load balancer(s) cp1: 255;"]),
+    ("keepalived-check-weight", {"hosts": {"cp2": {"loadbalancer_apiserver_check_weight": 0}}},
+     ["Out of range on load balancer(s) cp2: loadbalancer_apiserver_check_weight 0:"]),
+    # Fact-based: after the fact step (facts from the cache), still before any host is contacted.
+    ("docker-from-distribution-on-rhel", {"vars": {"container_runtime_docker_source": "distribution"},
+                                          "facts": {"distribution": "Rocky", "distribution_major_version": "9",
+                                                    "distribution_version": "9.4", "os_family": "RedHat"}},
+     ["Host cp1 runs Rocky (RedHat family), which has no Docker Engine package of its own "
+      "(container_runtime_docker_packages_distribution has no RedHat entry), but container_runtime_docker_source is "
+      "distribution; set container_runtime_docker_source to docker"]),
+    ("cri-dockerd-no-checksum-for-arch", {"facts": {"architecture": "ppc64le"}},
+     ["Host cp1 is ppc64le, and container_runtime_cri_dockerd_checksums has no checksum of cri-dockerd 0.3.7 for it"]),
 ]
 
 
@@ -200,9 +241,20 @@ def build_inventory(overrides, tmp_path):
             top["vars"]["kubeha_bundle_path"] = str(tmp_path / "no-such-bundle")
         else:
             top["vars"]["kubeha_bundle_path"] = str(make_bundle(tmp_path / "bundle", **bundle))
+    if "facts" in overrides:
+        write_fact_cache(tmp_path, {**FACTS, **overrides["facts"]}, inv)
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inv, sort_keys=False))
     return path
+
+
+def write_fact_cache(tmp_path, facts, inv):
+    """A jsonfile fact cache (read by run_site) holding `facts` for every host, as the setup module reports them."""
+    cache = tmp_path / "facts"
+    cache.mkdir()
+    hosts = [h for group in inv["all"]["children"].values() for h in group.get("hosts", {})]
+    for host in hosts:
+        (cache / f"kubeha_{host}").write_text(json.dumps({f"ansible_{k}": v for k, v in facts.items()}))
 
 
 def run_site(inventory, tmp_path):
@@ -218,6 +270,9 @@ def run_site(inventory, tmp_path):
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp"),
     })
+    if (tmp_path / "facts").is_dir():
+        env.update({"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts"),
+                    "ANSIBLE_CACHE_PLUGIN_PREFIX": "kubeha_", "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0"})
     proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK)], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     if not record.exists():
@@ -241,6 +296,14 @@ def messages_of(report):
     return [m for r in report["results"] if r["status"] in ("failed", "unreachable") for m in failure_messages(r["result"])]
 
 
+def skipped_tasks(report):
+    """Names of the tasks every one of whose results was a skip."""
+    statuses = {}
+    for result in report["results"]:
+        statuses.setdefault(result["task"], set()).add(result["status"])
+    return {task for task, seen in statuses.items() if seen == {"skipped"}}
+
+
 @pytest.mark.parametrize("overrides,expected", [pytest.param(o, e, id=i) for i, o, e in CASES])
 def test_bad_inventory_stops_in_preflight(overrides, expected, tmp_path):
     proc, report = run_site(build_inventory(overrides, tmp_path), tmp_path)
@@ -249,11 +312,13 @@ def test_bad_inventory_stops_in_preflight(overrides, expected, tmp_path):
     text = " ".join(" ".join(messages).split())
     for fragment in expected:
         assert fragment in text, f"expected {fragment!r} among the failure messages:\n" + "\n".join(messages)
-    # Nothing reached a host: no task after preflight started, only controller-side actions ran, no host was
-    # unreachable (= contacted) or changed.
+    # Nothing reached a host: no task after preflight started, only controller-side actions ran (or a task was skipped
+    # on every host, as fact gathering is when the facts are cached), no host was unreachable (= contacted) or changed.
+    skipped_only = skipped_tasks(report)
     for task in report["started"]:
         assert task["play"].startswith("Preflight"), f"task {task['task']!r} of play {task['play']!r} started"
-        assert task["action"] in CONTROLLER_ACTIONS, f"task {task['task']!r} ({task['action']}) started"
+        assert task["action"] in CONTROLLER_ACTIONS or task["task"] in skipped_only, (
+            f"task {task['task']!r} ({task['action']}) started")
     assert report["stats"], "no PLAY RECAP"
     for host, stats in report["stats"].items():
         assert stats["unreachable"] == 0 and stats["changed"] == 0, f"{host} was contacted: {stats}"
@@ -271,3 +336,18 @@ def test_valid_inventory_passes_the_inventory_checks(tmp_path):
     for task in ("Check the inventory and the collection-wide variables",
                  "Check the bundle's files against the checksums in its manifest", "Report files that do not match the manifest"):
         assert any(t.endswith(task) for t in done), f"{task!r} did not pass: {done}"
+
+
+def test_valid_inventory_with_cached_facts_passes_the_host_checks(tmp_path):
+    """The control of the fact-based cases: with good facts in the cache, every preflight check passes without a
+    connection (fact gathering skipped), and the first connection, in the next play, is UNREACHABLE."""
+    proc, report = run_site(build_inventory({"facts": {}}, tmp_path), tmp_path)
+    assert proc.returncode != 0
+    failed = [r for r in report["results"] if r["status"] == "failed"]
+    assert not failed, "checks failed on a valid inventory with good facts:\n" + "\n".join(messages_of(report))
+    preflight = [r for r in report["results"] if r["play"].startswith("Preflight")]
+    assert all(r["status"] in ("ok", "skipped") for r in preflight), preflight
+    assert any(r["task"].endswith("Check the host") and r["status"] == "ok" for r in preflight), "host checks did not run"
+    assert any(r["task"].endswith("Gather facts (operating system, hardware, network)") and r["status"] == "skipped"
+               for r in preflight), "facts were gathered, not read from the cache"
+    assert any(s["unreachable"] > 0 for s in report["stats"].values()), report["stats"]
