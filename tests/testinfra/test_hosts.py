@@ -6,6 +6,7 @@ behaviour (nodes Ready, etcd membership, the VIP, pod network, Services) is test
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -150,6 +151,25 @@ def test_api_server_and_etcd_listen(host, control_plane):
 def test_static_pod_manifests_are_in_place(host, control_plane):
     for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert host.file(f"/etc/kubernetes/manifests/{name}.yaml").is_file, f"no static pod manifest for {name}"
+
+
+def test_no_join_token_or_uploaded_certificates_are_left(host, control_plane):
+    if control_plane.name != sorted(control_plane.vars["groups"]["kube_control_plane"])[0]:
+        pytest.skip("the cluster's secrets are read once, on the first control plane")
+    bin_dir = "/usr/local/bin" if control_plane.setting("kubeha_install_source") == "bundle" else "/usr/bin"
+    kubectl = f"{bin_dir}/kubectl --kubeconfig {ADMIN_CONF} -n kube-system"
+    # Descriptions only (base64 in the secret's data), never the token secrets.
+    listing = host.check_output(
+        kubectl + " get secrets --field-selector type=bootstrap.kubernetes.io/token"
+        " -o jsonpath='{range .items[*]}{.metadata.name}={.data.description}{\"\\n\"}{end}'")
+    descriptions = {}
+    for line in listing.splitlines():
+        name, _sep, encoded = line.partition("=")
+        descriptions[name] = base64.b64decode(encoded).decode() if encoded else ""
+    wanted = {control_plane.setting("control_plane_token_description"), control_plane.setting("node_token_description")}
+    assert not [n for n, d in descriptions.items() if d in wanted], f"join tokens left: {descriptions}"
+    certs = host.run(kubectl + " get secret kubeadm-certs -o name")
+    assert certs.rc != 0 and "NotFound" in certs.stderr, "the uploaded certificates (kubeadm-certs) are left"
 
 
 # --- workers ------------------------------------------------------------------------------------------------
