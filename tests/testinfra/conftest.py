@@ -1,3 +1,7 @@
+# Copyright (c) 2026, the kubeha.cluster authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Fixtures of the host-level suite: which groups a host is in and the settings it was built with.
 
 The suite reads groups and variables from the Ansible inventory, so it runs on testinfra's ansible backend:

@@ -1,3 +1,7 @@
+# Copyright (c) 2026, the kubeha.cluster authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """What site.yml leaves on every host, checked on the host itself, by inventory group.
 
 Shared by Molecule's verify step (molecule/default, molecule/vagrant) and tools/test's e2e stage. Cluster-wide
@@ -122,7 +126,7 @@ def test_kube_packages_are_held(host, cluster_node):
 
 
 def test_no_join_configuration_or_token_is_left(host, kubeha):
-    for directory in {kubeha.setting("control_plane_config_dir"), kubeha.setting("node_config_dir")}:
+    for directory in sorted({kubeha.setting("control_plane_config_dir"), kubeha.setting("node_config_dir")}):
         assert not host.file(f"{directory}/join.yaml").exists, f"{directory}/join.yaml was left behind"
     assert not host.file("/etc/kubernetes/bootstrap-kubelet.conf").exists
     directories = [d for d in CONFIG_DIRS if host.file(d).is_directory]

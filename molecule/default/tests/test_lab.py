@@ -1,3 +1,7 @@
+# Copyright (c) 2026, the kubeha.cluster authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The lab's own promises (docs/lab.md): lab hosts look like the VMs the roles expect. Lab-only, so not part of the
 shared suite in tests/testinfra, which Molecule runs next to this file (molecule.yml verifier)."""
 
