@@ -30,7 +30,8 @@ HAPROXY_SOCKET = "/run/haproxy/admin.sock"
 KUBE_BINARIES = ("kubeadm", "kubelet", "kubectl")
 # A kubeadm bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}) as a word of its own.
 TOKEN_RE = r"(^|[^a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}([^a-z0-9]|$)"
-# Places a kubeadm configuration could be left in: the roles' configuration directory and the older one.
+# Where a join configuration or token could be left: the roles' configuration directories are under /etc/kubernetes
+# (control_plane_config_dir, node_config_dir); /etc/kubeha is searched too when it exists.
 CONFIG_DIRS = ("/etc/kubernetes", "/etc/kubeha")
 
 
