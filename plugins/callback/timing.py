@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: kubeha.cluster contributors
+# Copyright (c) 2026, the kubeha.cluster authors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 

@@ -79,6 +79,18 @@ _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
 _DURATION_UNITS = {"h": 3600, "m": 60, "s": 1}
 
 
+def kubeadm_argument_spec(**options):
+    """The argument spec of a module that runs kubeadm through Kube: the options every such module shares
+    (doc fragment kubeha.cluster.kubeadm) plus the module's own ``options``."""
+    spec = dict(
+        kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
+        cri_socket=dict(type="str"),
+        kubeadm_path=dict(type="path"),
+    )
+    spec.update(options)
+    return spec
+
+
 class KubeadmError(Exception):
     """An error whose message is meant for the user (already says what is wrong and how to fix it)."""
 

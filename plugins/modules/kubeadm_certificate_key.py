@@ -44,6 +44,21 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the control-plane host it targets.
+  action_group:
+    support: full
+    membership:
+      - kubeha.cluster.kubeadm
+    description:
+      - In the action group C(kubeha.cluster.kubeadm) with M(kubeha.cluster.kubeadm_token), so C(module_defaults)
+        for C(group/kubeha.cluster.kubeadm) set the shared options (O(kubeconfig), O(cri_socket), O(kubeadm_path))
+        once for both.
+  idempotent:
+    support: partial
+    description:
+      - A C(kubeadm-certs) secret that still decrypts with the key, matches the local certificates and has at least
+        O(min_ttl) left is kept, so a second run reports no change.
+      - Without the Python C(cryptography) package on the host the secret cannot be verified and is uploaded afresh
+        on every run (a warning says so).
 options:
   state:
     description:
@@ -178,6 +193,7 @@ from ansible_collections.kubeha.cluster.plugins.module_utils._kubeadm import (
     format_rfc3339,
     generate_certificate_key,
     kubeadm_certs_files,
+    kubeadm_argument_spec,
     kubeadm_config_api,
     owner_token_id,
     parse_duration,
@@ -263,13 +279,10 @@ def describe(secret, owner_id, expires):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=kubeadm_argument_spec(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             certificate_key=dict(type="str", no_log=True),
             min_ttl=dict(type="str", default="30m"),
-            kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
-            cri_socket=dict(type="str"),
-            kubeadm_path=dict(type="path"),
             kubectl_path=dict(type="path"),
             pki_dir=dict(type="path", default="/etc/kubernetes/pki"),
             external_etcd=dict(type="bool", default=False),

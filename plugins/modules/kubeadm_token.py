@@ -41,6 +41,19 @@ attributes:
     support: full
     platforms: posix
     description: Runs on the control-plane host it targets.
+  action_group:
+    support: full
+    membership:
+      - kubeha.cluster.kubeadm
+    description:
+      - In the action group C(kubeha.cluster.kubeadm) with M(kubeha.cluster.kubeadm_certificate_key), so
+        C(module_defaults) for C(group/kubeha.cluster.kubeadm) set the shared options (O(kubeconfig), O(cri_socket),
+        O(kubeadm_path)) once for both.
+  idempotent:
+    support: full
+    description:
+      - A live token with the same description, usages and groups and at least O(min_ttl) left is reused, so a
+        second run reports no change; O(state=absent) with no token left changes nothing.
 options:
   state:
     description:
@@ -112,6 +125,25 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Set the shared options once for every module of the kubeadm group
+  module_defaults:
+    group/kubeha.cluster.kubeadm:
+      kubeconfig: /etc/kubernetes/admin.conf
+      cri_socket: unix:///var/run/cri-dockerd.sock
+  become: true
+  block:
+    - name: Get a join token
+      kubeha.cluster.kubeadm_token:
+        description: kubeha worker join
+      register: join_token
+      no_log: true
+
+    - name: Upload the control-plane certificates for the control-plane joins
+      kubeha.cluster.kubeadm_certificate_key:
+        min_ttl: 45m
+      register: certificate_key
+      no_log: true
+
 - name: Get a token for the worker joins (reused while it has 30 minutes left)
   kubeha.cluster.kubeadm_token:
     description: kubeha worker join
@@ -205,6 +237,7 @@ from ansible_collections.kubeha.cluster.plugins.module_utils._kubeadm import (
     format_duration,
     format_rfc3339,
     generate_token,
+    kubeadm_argument_spec,
     kubeadm_config_api,
     kubeconfig_server,
     parse_duration,
@@ -294,7 +327,7 @@ def create_token(module, kube, ttl):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=kubeadm_argument_spec(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             description=dict(type="str", required=True),
             ttl=dict(type="str", default="1h"),
@@ -302,9 +335,6 @@ def main():
             usages=dict(type="list", elements="str", default=["signing", "authentication"],
                         choices=["signing", "authentication"]),
             groups=dict(type="list", elements="str", default=[DEFAULT_GROUP]),
-            kubeconfig=dict(type="path", default="/etc/kubernetes/admin.conf"),
-            cri_socket=dict(type="str"),
-            kubeadm_path=dict(type="path"),
             ca_cert_path=dict(type="path", default="/etc/kubernetes/pki/ca.crt"),
             api_server_endpoint=dict(type="str"),
         ),

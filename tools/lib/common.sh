@@ -25,7 +25,7 @@ ensure_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$(sha256sum < "$REPO_ROOT/requirements.txt")" ]; then
     log "installing pinned Python packages from requirements.txt"
-    "$KUBEHA_VENV/bin/pip" install --disable-pip-version-check -q -r "$REPO_ROOT/requirements.txt" \
+    "$KUBEHA_VENV/bin/pip" install --disable-pip-version-check --no-compile -q -r "$REPO_ROOT/requirements.txt" \
       || die "pip install -r requirements.txt failed (is PyPI reachable?)"
     sha256sum < "$REPO_ROOT/requirements.txt" > "$stamp"
   fi

@@ -1,0 +1,233 @@
+# Copyright (c) 2026, the kubeha.cluster authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What site.yml leaves on every host, checked on the host itself, by inventory group.
+
+Shared by Molecule's verify step (molecule/default, molecule/vagrant) and tools/test's e2e stage. Cluster-wide
+behaviour (nodes Ready, etcd membership, the VIP, pod network, Services) is tests/e2e's, through kubectl.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+import yaml
+
+# Every Kubernetes node and every dedicated load balancer; --hosts on the command line replaces this.
+testinfra_hosts = ["ansible://k8s_cluster", "ansible://kube_lb"]
+
+KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+ADMIN_CONF = "/etc/kubernetes/admin.conf"
+KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
+KEEPALIVED_CHECK = "/etc/keepalived/kubeha-check.sh"
+HAPROXY_CFG = "/etc/haproxy/haproxy.cfg"
+HAPROXY_SOCKET = "/run/haproxy/admin.sock"
+KUBE_BINARIES = ("kubeadm", "kubelet", "kubectl")
+# A kubeadm bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}) as a word of its own.
+TOKEN_RE = r"(^|[^a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}([^a-z0-9]|$)"
+# Where a join configuration or token could be left: the roles' configuration directories are under /etc/kubernetes
+# (control_plane_config_dir, node_config_dir); /etc/kubeha is searched too when it exists.
+CONFIG_DIRS = ("/etc/kubernetes", "/etc/kubeha")
+
+
+def _listening(host, port, address=None):
+    """Whether something listens on TCP port at address (or on every address, which covers it)."""
+    wanted = {f"tcp://0.0.0.0:{port}", f"tcp://:::{port}"}
+    if address:
+        wanted.add(f"tcp://{address}:{port}")
+    return bool(wanted & set(host.socket.get_listening_sockets()))
+
+
+def _runtime_units(kubeha):
+    if kubeha.setting("kubeha_container_runtime") == "docker":
+        return ["docker", "cri-docker"]
+    return ["containerd"]
+
+
+def _root_file(host, path, mode=0o600):
+    """path is a regular file of root's with this mode (0600 by default: root alone may read it)."""
+    f = host.file(path)
+    assert f.is_file, f"{path} is missing"
+    assert (f.user, f.group) == ("root", "root"), f"{path} belongs to {f.user}:{f.group}"
+    assert f.mode == mode, f"{path} has mode {f.mode:04o}, not {mode:04o}"
+
+
+# --- every Kubernetes node ----------------------------------------------------------------------------------
+
+
+def test_runtime_and_kubelet_are_enabled_and_running(host, cluster_node):
+    for unit in _runtime_units(cluster_node) + ["kubelet"]:
+        service = host.service(unit)
+        assert service.is_enabled, f"{unit} is not enabled (it would not come back after a reboot)"
+        assert service.is_running, f"{unit} is not running"
+
+
+def test_kubelet_listens_on_10250(host, cluster_node):
+    assert _listening(host, 10250, cluster_node.address), "nothing listens on the kubelet's port 10250"
+
+
+def test_kubelet_kubeconfig_is_root_only(host, cluster_node):
+    _root_file(host, KUBELET_CONF)
+
+
+def test_forwarding_sysctls_are_set_and_persisted(host, cluster_node):
+    assert host.sysctl("net.ipv4.ip_forward") == 1
+    # The bridge netfilter switch exists once br_netfilter is loaded (or built in); where it exists it must be on.
+    if host.file("/proc/sys/net/bridge/bridge-nf-call-iptables").exists:
+        assert host.sysctl("net.bridge.bridge-nf-call-iptables") == 1
+    persisted = host.file("/etc/sysctl.d/90-kubeha.conf")
+    assert persisted.is_file, "os_prep's sysctl file is missing: the settings would not survive a reboot"
+    assert persisted.contains(r"^net\.ipv4\.ip_forward = 1$")
+
+
+def test_cgroup_drivers_agree_on_systemd(host, cluster_node):
+    assert host.file(KUBELET_CONFIG).is_file, f"{KUBELET_CONFIG} is missing: the kubelet has no configuration"
+    config = yaml.safe_load(host.file(KUBELET_CONFIG).content_string)
+    kubelet_driver = config.get("cgroupDriver", "systemd")
+    if cluster_node.setting("kubeha_container_runtime") == "docker":
+        runtime_driver = host.check_output("docker info --format '{{.CgroupDriver}}'")
+    else:
+        toml = host.file("/etc/containerd/config.toml")
+        runtime_driver = "systemd" if toml.contains(r"SystemdCgroup *= *true") else "cgroupfs"
+    assert (runtime_driver, kubelet_driver) == ("systemd", "systemd")
+
+
+def test_kubernetes_binaries_have_the_cluster_version(host, cluster_node):
+    version = f"v{cluster_node.setting('kubeha_kubernetes_version')}"
+    if cluster_node.setting("kubeha_install_source") == "bundle":
+        bin_dir = "/usr/local/bin"
+        for name in KUBE_BINARIES:
+            _root_file(host, f"{bin_dir}/{name}", mode=0o755)
+    else:
+        bin_dir = "/usr/bin"
+        for name in KUBE_BINARIES:
+            package = host.package(name)
+            assert package.is_installed, f"package {name} is not installed"
+            assert package.version.startswith(f"{version[1:]}-"), f"{name} {package.version}, expected {version}"
+    assert host.check_output(f"{bin_dir}/kubeadm version -o short") == version
+    assert host.check_output(f"{bin_dir}/kubelet --version") == f"Kubernetes {version}"
+    client = json.loads(host.check_output(f"{bin_dir}/kubectl version --client -o json"))
+    assert client["clientVersion"]["gitVersion"] == version
+
+
+def test_kube_packages_are_held(host, cluster_node):
+    if cluster_node.setting("kubeha_install_source") == "bundle":
+        pytest.skip("installed from the offline bundle: no packages to hold")
+    if not cluster_node.setting("kube_packages_hold"):
+        pytest.skip("kube_packages_hold is false")
+    if host.system_info.distribution not in ("debian", "ubuntu"):
+        pytest.skip("the hold is checked with apt-mark (Debian family)")
+    held = host.check_output("apt-mark showhold").split()
+    assert sorted(set(KUBE_BINARIES) - set(held)) == []
+
+
+def test_no_join_configuration_or_token_is_left(host, kubeha):
+    for directory in sorted({kubeha.setting("control_plane_config_dir"), kubeha.setting("node_config_dir")}):
+        assert not host.file(f"{directory}/join.yaml").exists, f"{directory}/join.yaml was left behind"
+    assert not host.file("/etc/kubernetes/bootstrap-kubelet.conf").exists
+    directories = [d for d in CONFIG_DIRS if host.file(d).is_directory]
+    assert directories, f"none of {CONFIG_DIRS} exists: is this host converged?"
+    # grep -l: file names only, the secret itself must not land in the test output. rc 1 is "no match".
+    for pattern, what in ((TOKEN_RE, "a bootstrap token"), ("certificateKey", "a certificate key")):
+        found = host.run("grep -rlE " + " ".join(["%s"] * (len(directories) + 1)), pattern, *directories)
+        assert found.rc == 1, f"files holding {what}: {found.stdout or found.stderr}"
+
+
+# --- control planes -----------------------------------------------------------------------------------------
+
+
+def test_admin_kubeconfigs_are_root_only(host, control_plane):
+    _root_file(host, ADMIN_CONF)
+    _root_file(host, "/root/.kube/config")
+
+
+def test_api_server_and_etcd_listen(host, control_plane):
+    address = control_plane.address
+    assert _listening(host, int(control_plane.setting("kubeha_apiserver_port")), address), "API server"
+    assert _listening(host, 2379, address), "etcd client port 2379"
+    assert _listening(host, 2380, address), "etcd peer port 2380"
+
+
+def test_static_pod_manifests_are_in_place(host, control_plane):
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        assert host.file(f"/etc/kubernetes/manifests/{name}.yaml").is_file, f"no static pod manifest for {name}"
+
+
+def test_no_join_token_or_uploaded_certificates_are_left(host, control_plane):
+    if control_plane.name != sorted(control_plane.vars["groups"]["kube_control_plane"])[0]:
+        pytest.skip("the cluster's secrets are read once, on the first control plane")
+    bin_dir = "/usr/local/bin" if control_plane.setting("kubeha_install_source") == "bundle" else "/usr/bin"
+    kubectl = f"{bin_dir}/kubectl --kubeconfig {ADMIN_CONF} -n kube-system"
+    # Descriptions only (base64 in the secret's data), never the token secrets.
+    listing = host.check_output(
+        kubectl + " get secrets --field-selector type=bootstrap.kubernetes.io/token"
+        " -o jsonpath='{range .items[*]}{.metadata.name}={.data.description}{\"\\n\"}{end}'")
+    descriptions = {}
+    for line in listing.splitlines():
+        name, _sep, encoded = line.partition("=")
+        descriptions[name] = base64.b64decode(encoded).decode() if encoded else ""
+    wanted = {control_plane.setting("control_plane_token_description"), control_plane.setting("node_token_description")}
+    assert not [n for n, d in descriptions.items() if d in wanted], f"join tokens left: {descriptions}"
+    certs = host.run(kubectl + " get secret kubeadm-certs -o name")
+    assert certs.rc != 0 and "NotFound" in certs.stderr, "the uploaded certificates (kubeadm-certs) are left"
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+
+
+def test_workers_hold_no_admin_credentials(host, worker):
+    assert not host.file(ADMIN_CONF).exists, f"a worker has {ADMIN_CONF}: cluster-admin on every node"
+    assert not _listening(host, 2379, worker.address), "etcd listens on a worker"
+
+
+# --- load balancers (kube_lb, else the control planes) ------------------------------------------------------
+
+
+def test_haproxy_and_keepalived_are_enabled_and_running(host, load_balancer):
+    for unit in ("haproxy", "keepalived"):
+        service = host.service(unit)
+        assert service.is_enabled, f"{unit} is not enabled"
+        assert service.is_running, f"{unit} is not running"
+
+
+def test_load_balancer_files_have_their_modes(host, load_balancer):
+    # keepalived.conf holds the VRRP password.
+    _root_file(host, KEEPALIVED_CONF)
+    _root_file(host, KEEPALIVED_CHECK, mode=0o700)
+    _root_file(host, HAPROXY_CFG, mode=0o644)
+
+
+def test_haproxy_listens_on_the_api_port(host, load_balancer):
+    bind = load_balancer.setting("loadbalancer_haproxy_bind_address")
+    assert _listening(host, int(load_balancer.setting("kubeha_api_port")), None if bind == "*" else bind)
+
+
+_SHOW_STAT = (
+    "import socket; s = socket.socket(socket.AF_UNIX); s.connect('%s'); s.sendall(b'show stat\\n'); "
+    "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())" % HAPROXY_SOCKET
+)
+
+
+def test_haproxy_sees_every_api_server_up(host, load_balancer):
+    expected = sorted(load_balancer.vars.get("groups", {}).get("kube_control_plane", []))
+
+    def servers():
+        # The stats socket is root's (and haproxy's); python3 is on every host Ansible manages.
+        stat = host.check_output("python3 -c %s", _SHOW_STAT)
+        rows = [line.split(",") for line in stat.splitlines() if line and not line.startswith("#")]
+        return {r[1]: r[17] for r in rows if r[1] not in ("FRONTEND", "BACKEND")}
+
+    # A server is UP after two passing health checks (3 s apart), so give a fresh converge a moment.
+    deadline = time.monotonic() + 30
+    while True:
+        seen = servers()
+        if (sorted(seen) == expected and set(seen.values()) == {"UP"}) or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert sorted(seen) == expected, f"haproxy's servers {sorted(seen)}, control planes {expected}"
+    assert set(seen.values()) == {"UP"}, f"haproxy's view: {seen}"
