@@ -31,7 +31,7 @@ KUBE_BINARIES = ("kubeadm", "kubelet", "kubectl")
 # A kubeadm bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}) as a word of its own.
 TOKEN_RE = r"(^|[^a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}([^a-z0-9]|$)"
 # Where a join configuration or token could be left: the roles' configuration directories are under /etc/kubernetes
-# (control_plane_config_dir, node_config_dir); /etc/kubeha is searched too when it exists.
+# (control_plane_config_dir, membership_config_dir); /etc/kubeha is searched too when it exists.
 CONFIG_DIRS = ("/etc/kubernetes", "/etc/kubeha")
 
 
@@ -127,7 +127,7 @@ def test_kube_packages_are_held(host, cluster_node):
 
 
 def test_no_join_configuration_or_token_is_left(host, kubeha):
-    for directory in sorted({kubeha.setting("control_plane_config_dir"), kubeha.setting("node_config_dir")}):
+    for directory in sorted({kubeha.setting("control_plane_config_dir"), kubeha.setting("membership_config_dir")}):
         assert not host.file(f"{directory}/join.yaml").exists, f"{directory}/join.yaml was left behind"
     assert not host.file("/etc/kubernetes/bootstrap-kubelet.conf").exists
     directories = [d for d in CONFIG_DIRS if host.file(d).is_directory]
@@ -171,7 +171,7 @@ def test_no_join_token_or_uploaded_certificates_are_left(host, control_plane):
     for line in listing.splitlines():
         name, _sep, encoded = line.partition("=")
         descriptions[name] = base64.b64decode(encoded).decode() if encoded else ""
-    wanted = {control_plane.setting("control_plane_token_description"), control_plane.setting("node_token_description")}
+    wanted = {control_plane.setting("membership_token_description")}
     assert not [n for n, d in descriptions.items() if d in wanted], f"join tokens left: {descriptions}"
     certs = host.run(kubectl + " get secret kubeadm-certs -o name")
     assert certs.rc != 0 and "NotFound" in certs.stderr, "the uploaded certificates (kubeadm-certs) are left"
