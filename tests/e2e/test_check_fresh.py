@@ -46,4 +46,4 @@ def test_check_mode_on_fresh_hosts_plans_everything_and_changes_nothing():
             old, new = set(before[host][1].splitlines()), set(after[host][1].splitlines())
             raise AssertionError(f"{host} changed in check mode: removed {sorted(old - new)[:20]}, "
                                  f"added {sorted(new - old)[:20]}")
-    lab.write_report("e2e-check-fresh", {h: r for h, r in recap.items()})
+    lab.write_report("e2e-check-fresh", dict(recap.items()))

@@ -15,7 +15,10 @@ import pytest
 import yaml
 
 import lab
-from test_faults import ApiProbe, api, etcd_health, wait_etcd_healthy  # noqa: F401  (api is a fixture)
+import test_faults
+from test_faults import ApiProbe, wait_etcd_healthy
+
+api = test_faults.api  # the fixture: (host, port, TLS context) of the API through the VIP
 
 LAB_VARS = yaml.safe_load((lab.REPO_ROOT / "inventories" / "lab" / "group_vars" / "all" / "lab_only.yml").read_text())
 

@@ -11,7 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubeha.cluster.plugins.filter.packages import missing_packages, package_query_argv
+from ansible_collections.kubeha.cluster.plugins.plugin_utils._packages import missing_packages, package_query_argv
 
 # dpkg-query -W -f '${Package} ${Version} ${db:Status-Status}\n' curl conntrack socat haproxy kubeadm
 # on a host with curl, an uninstalled-but-known haproxy (config files left), kubeadm 1.25.0-00, and no

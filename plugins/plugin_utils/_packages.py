@@ -1,20 +1,12 @@
 # -*- coding: utf-8 -*-
-
 # Copyright (c) 2026, the kubeha.cluster authors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""missing_packages and package_query_argv: which of the wanted packages a host lacks, from a read-only query.
+"""Shared code of the filters missing_packages and package_query_argv: which of the wanted packages a host lacks,
+from a read-only query of its package database (dpkg-query on the Debian family, rpm on the RHEL family)."""
 
-The roles ask the host's package database (dpkg-query on the Debian family, rpm on the RHEL family) before they
-call apt or dnf: a host that has everything is not touched, a host that lacks something gets a fresh package
-index first, and check mode can report what would be installed without asking apt about packages that are not
-in its (possibly empty) lists.
-"""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import fnmatch
 
@@ -87,10 +79,3 @@ def package_query_argv(wanted, family="Debian"):
     if family == "RedHat":
         return ["rpm", "-q"] + [str(w) for w in wanted]
     raise AnsibleFilterError("package_query_argv: family must be Debian or RedHat, not %s" % family)
-
-
-class FilterModule(object):
-    """kubeha.cluster package filters."""
-
-    def filters(self):
-        return {"missing_packages": missing_packages, "package_query_argv": package_query_argv}
