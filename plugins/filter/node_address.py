@@ -14,12 +14,15 @@ description:
   - In order - C(kubeha_node_address) when the inventory sets it; C(ansible_host) when it is an IPv4 address;
     the default IPv4 address from the host's gathered facts.
   - Works for hosts a C(--limit) run leaves out as long as the inventory gives their address (the first two);
-    fails with a message naming the host when it can find none.
+    fails with a message naming the host when it can find none, unless O(default) is given.
 options:
   _input:
     description: The host's variables, C(hostvars[name]).
     type: dict
     required: true
+  default:
+    description: Returned instead of failing when no address is known (preflight uses V('') to report it itself).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -46,7 +49,10 @@ def _ipv4(value):
         return None
 
 
-def node_address(hostvars):
+_FAIL = object()
+
+
+def node_address(hostvars, default=_FAIL):
     try:
         given = hostvars.get("kubeha_node_address") or ""
         host = hostvars.get("ansible_host") or ""
@@ -61,6 +67,8 @@ def node_address(hostvars):
     found = (facts.get("default_ipv4") or {}).get("address")
     if found:
         return str(found)
+    if default is not _FAIL:
+        return default
     raise AnsibleFilterError(
         "no address for %s: set kubeha_node_address (or an IPv4 ansible_host) for it in the inventory, or include it "
         "in the run so that its facts are gathered" % name)

@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO_ROOT / ".lab"
 INVENTORY = REPO_ROOT / "inventories" / "lab" / "hosts.yml"
@@ -108,6 +110,19 @@ HOST_BIN = "/usr/local/bin"  # where the bundle install puts kubeadm, kubelet an
 TOKEN_DESCRIPTION = "kubeha.cluster join token"  # membership_token_description
 PROXY_TOKEN_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"  # kubeadm's own
 REPORTS = REPO_ROOT / "reports"
+
+
+def clean_run(proc, recap):
+    """Assert that a site.yml run (lab.playbook's result) succeeded on every host."""
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"]}
+    assert not bad, bad
+
+
+def print_report(name, data):
+    """write_report, then print the figures (pytest -rP shows them)."""
+    path = write_report(name, data)
+    print(f"\n{name} ({path}):\n{yaml.safe_dump(data, sort_keys=True)}")
 
 
 def write_report(name, data):

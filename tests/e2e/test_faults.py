@@ -176,14 +176,7 @@ def wait_etcd_healthy(via, members, since):
 
 
 def report(name, data):
-    path = lab.write_report(f"e2e-faults-{name}", data)
-    print(f"\n{name} ({path}):\n{yaml.safe_dump(data, sort_keys=True)}")
-
-
-def _clean_run(proc, recap):
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"]}
-    assert not bad, bad
+    lab.print_report(f"e2e-faults-{name}", data)
 
 
 # --- tests --------------------------------------------------------------------------------------------------
@@ -320,7 +313,7 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     fresh = [i for i, t in watcher.tokens.items() if i not in planted and t.get("description") == lab.TOKEN_DESCRIPTION]
     figures["rerun_rc"], figures["fresh_tokens"] = proc.returncode, len(fresh)
     report("failed-join", figures)
-    _clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     lab.wait_nodes_ready([worker], timeout=120)
     after = lab.bootstrap_tokens()
     # The re-run joined the worker again (the stopped join left it unregistered), with a fresh token.
@@ -351,7 +344,7 @@ def test_rerun_without_the_first_control_plane_bootstraps_from_another(hosts, ap
         ran = time.time()
         proc, recap = lab.playbook("--limit", f"all:!{first}")
         figures["run_s"] = round(time.time() - ran, 1)
-        _clean_run(proc, recap)
+        lab.clean_run(proc, recap)
         assert first not in recap
         chosen = set(re.findall(r"bootstrap control plane: (\S+)", proc.stdout))
         figures["bootstrap_chosen"] = sorted(chosen)

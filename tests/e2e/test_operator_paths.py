@@ -24,14 +24,7 @@ LAB_VARS = yaml.safe_load((lab.REPO_ROOT / "inventories" / "lab" / "group_vars" 
 
 
 def report(name, data):
-    path = lab.write_report(f"e2e-operator-{name}", data)
-    print(f"\n{name} ({path}):\n{yaml.safe_dump(data, sort_keys=True)}")
-
-
-def clean_run(proc, recap):
-    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
-    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"]}
-    assert not bad, bad
+    lab.print_report(f"e2e-operator-{name}", data)
 
 
 def changed(recap):
@@ -88,7 +81,7 @@ def test_a_reimaged_control_plane_comes_back_with_limit_into_the_same_cluster(ho
     assert target in before, "the re-imaged host's etcd member should still be listed (stale)"
     started = time.time()
     (proc, recap), figures = probed(api, lambda: lab.playbook("--limit", target))
-    clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     assert f"to join: {target}" in proc.stdout, "the plan should join the re-imaged control plane"
     assert "no cluster yet: kubeadm init on" not in proc.stdout, "the plan would have initialised a second cluster"
     digests = ca_digests(hosts)
@@ -126,7 +119,7 @@ def test_a_control_plane_powered_off_half_way_through_its_join_converges_on_the_
     lab.wait_ssh(target)
     again_started = time.time()
     proc, recap = lab.playbook()
-    clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     assert etcd_members(survivor) == sorted(cps)
     wait_etcd_healthy(survivor, len(cps), time.time())
     lab.wait_nodes_ready(cps, timeout=120)
@@ -142,7 +135,7 @@ def test_a_new_worker_added_with_limit_is_ready_when_the_run_ends_and_no_credent
         started = time.time()
         proc, recap = lab.playbook("--limit", new)
         elapsed = round(time.time() - started, 1)
-        clean_run(proc, recap)
+        lab.clean_run(proc, recap)
         assert set(recap) == {new}, recap
         assert lab.node_ready(new), f"{new} is not Ready when the run ends"
         no_credentials_left()
@@ -173,7 +166,7 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
                         "container_runtime_docker_daemon_extra": daemon_extra})
     before = _docker_restarts(hosts)
     (proc, recap), figures = probed(api, lambda: lab.playbook("-e", extra))
-    clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     after = _docker_restarts(hosts)
 
     # The SAN is in every API server's certificate.
@@ -205,12 +198,12 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
 
     # The next run with the same settings changes nothing.
     proc, recap = lab.playbook("-e", extra)
-    clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     assert not changed(recap), changed(recap)
 
     # Back to the inventory's settings (the SAN stays in the certificates: site.yml adds names, never removes).
     proc, recap = lab.playbook()
-    clean_run(proc, recap)
+    lab.clean_run(proc, recap)
     wait_etcd_healthy(cps[0], len(cps), time.time())
 
 

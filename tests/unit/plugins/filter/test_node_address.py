@@ -25,3 +25,7 @@ def test_a_host_name_falls_back_to_the_default_address_from_facts():
 def test_no_address_names_the_host_and_the_variable():
     with pytest.raises(AnsibleFilterError, match="no address for cp3: set kubeha_node_address"):
         node_address({"inventory_hostname": "cp3", "ansible_host": "cp3.example.test"})
+
+
+def test_a_default_instead_of_the_failure():
+    assert node_address({"inventory_hostname": "cp3", "ansible_host": "cp3.example.test"}, "") == ""
