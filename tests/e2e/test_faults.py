@@ -68,6 +68,8 @@ class ApiProbe(threading.Thread):
         self.host, self.port, self.context = api
         self.interval, self.timeout = interval, timeout
         self.samples = []  # (time, ok)
+        self.errors = []  # (time, what went wrong): an HTTP status, a timeout, a refused or reset connection
+        self.slowest = 0.0  # the longest successful probe, seconds
         self._halt = threading.Event()
 
     def probe(self):
@@ -76,16 +78,21 @@ class ApiProbe(threading.Thread):
             conn.request("GET", "/readyz")
             response = conn.getresponse()
             response.read()
-            return response.status == 200
-        except (OSError, http.client.HTTPException, socket.timeout):
-            return False
+            return response.status == 200 or f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException, socket.timeout) as exc:
+            return f"{type(exc).__name__}: {exc}"[:120]
         finally:
             conn.close()
 
     def run(self):
         while not self._halt.is_set():
             started = time.time()
-            ok = self.probe()
+            result = self.probe()
+            ok = result is True
+            if ok:
+                self.slowest = max(self.slowest, time.time() - started)
+            else:
+                self.errors.append((started, result))
             self.samples.append((started, ok))
             self._halt.wait(max(0.0, self.interval - (time.time() - started)))
 
@@ -111,8 +118,10 @@ class ApiProbe(threading.Thread):
         probe -> next successful one); window_s: first failure -> success after the last failure."""
         samples = self.window(since, until)
         fails = [t for t, ok in samples if not ok]
+        slowest = round(self.slowest, 2)
         if not fails:
-            return {"blackout_s": 0.0, "window_s": 0.0, "failed_probes": 0, "probes": len(samples)}
+            return {"blackout_s": 0.0, "window_s": 0.0, "failed_probes": 0, "probes": len(samples),
+                    "slowest_ok_s": slowest}
         longest, start = 0.0, None
         for t, ok in samples:
             if not ok and start is None:
@@ -125,7 +134,8 @@ class ApiProbe(threading.Thread):
         recovered = next((t for t, ok in samples if ok and t > fails[-1]), None)
         return {"blackout_s": round(longest, 2), "window_s": round((recovered or end) - fails[0], 2),
                 "failed_probes": len(fails), "probes": len(samples), "recovered": recovered is not None,
-                "first_failure_after_s": round(fails[0] - since, 2)}
+                "first_failure_after_s": round(fails[0] - since, 2), "slowest_ok_s": slowest,
+                "errors": sorted({why for t, why in self.errors if since <= t <= (until or time.time())})[:5]}
 
 
 def vip_holders(hosts):

@@ -145,6 +145,42 @@ def test_a_new_worker_added_with_limit_is_ready_when_the_run_ends_and_no_credent
         lab_up(hosts)
 
 
+def test_a_control_plane_added_with_limit_joins_ready_once_the_run_covers_the_load_balancers(hosts, api):
+    """A new control plane is also a new load balancer (no kube_lb in the lab). --limit to it alone is refused before
+    anything changes: the load balancers outside the run would not know it (their keepalived would leave it holding
+    the VIP too). With them in the run it joins, Ready when the run ends, no credential left."""
+    cps = hosts["control_plane"]
+    new = f"cp{len(cps) + 1}"
+    lab.run([lab.REPO_ROOT / "tools" / "lab", "up", "--control-planes", str(len(cps) + 1),
+             "--workers", str(len(hosts["node"]))], timeout=900)
+    try:
+        proc, recap = lab.playbook("--limit", new)
+        assert proc.returncode != 0, "a run limited to the new control plane went on"
+        assert f"has no keepalived peer {new}" in proc.stdout, proc.stdout[-4000:]
+        assert not changed(recap), f"hosts changed before the stop: {changed(recap)}"
+        assert "PLAY [Prepare the hosts" not in proc.stdout, "the run got past preflight"
+
+        started = time.time()
+        (proc, recap), figures = probed(api, lambda: lab.playbook("--limit", ",".join([new] + cps)))
+        lab.clean_run(proc, recap)
+        assert f"to join: {new}" in proc.stdout
+        assert lab.node_ready(new), f"{new} is not Ready when the run ends"
+        assert etcd_members(cps[0]) == sorted(cps + [new])
+        wait_etcd_healthy(cps[0], len(cps) + 1, started)
+        no_credentials_left()
+        for lb in cps + [new]:
+            cfg = lab.docker_exec(lab.container_of(lb), "cat", "/etc/haproxy/haproxy.cfg").stdout
+            assert f"server {new} " in cfg, f"{lb}: haproxy does not balance to {new}"
+        report("add-control-plane", figures)
+        assert figures["failed_probes"] == 0, figures
+    finally:
+        # Take it out again: kubeadm reset removes its own etcd member; then the node object and the host. The other
+        # load balancers keep a peer and a server that no longer answer until the next full run (the next test's).
+        lab.reset_host(new)
+        lab_up(hosts)
+        wait_etcd_healthy(cps[0], len(cps), time.time())
+
+
 def _docker_restarts(hosts):
     """Monotonic-clock free: the wall-clock time Docker last started on each control plane."""
     stamps = {}
@@ -210,6 +246,7 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
 @pytest.mark.parametrize("setting, value, variable", [
     ("kubeha_pod_cidr", "10.32.0.0/16", "kubeha_pod_cidr"),
     ("kubeha_service_cidr", "10.100.0.0/16", "kubeha_service_cidr"),
+    ("kubeha_kubernetes_version", "1.26.15", "kubeha_kubernetes_version"),
 ])
 def test_a_change_site_yml_must_not_make_stops_in_preflight_with_the_variable_named(hosts, setting, value, variable):
     # hosts: the fixture asserts a built cluster (.lab/kubeconfig). Without one nothing is refused and the run would
