@@ -77,10 +77,10 @@ def container_of(host):
     return f"kubeha-lab-{host}"
 
 
-def playbook(*args, timeout=3600, env=None):
-    """Run site.yml against the lab; return (CompletedProcess, {host: recap dict})."""
+def playbook(*args, timeout=3600, env=None, path=REPO_ROOT / "site.yml"):
+    """Run site.yml (or the playbook at path) against the lab; return (CompletedProcess, {host: recap dict})."""
     proc = run(
-        ["ansible-playbook", "-i", INVENTORY, REPO_ROOT / "site.yml", "-e", f"kubeha_bundle_path={BUNDLE}", *args],
+        ["ansible-playbook", "-i", INVENTORY, path, "-e", f"kubeha_bundle_path={BUNDLE}", *args],
         check=False, timeout=timeout, env=env,
     )
     recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
