@@ -257,8 +257,8 @@ def write_fact_cache(tmp_path, facts, inv):
         (cache / f"kubeha_{host}").write_text(json.dumps({f"ansible_{k}": v for k, v in facts.items()}))
 
 
-def run_site(inventory, tmp_path):
-    """Run site.yml; return the process and the record the kubeha_record callback wrote."""
+def run_site(inventory, tmp_path, playbook=PLAYBOOK, args=()):
+    """Run site.yml (or another playbook); return the process and the record the kubeha_record callback wrote."""
     record = tmp_path / "record.json"
     env = dict(os.environ)
     env.update({
@@ -273,7 +273,7 @@ def run_site(inventory, tmp_path):
     if (tmp_path / "facts").is_dir():
         env.update({"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts"),
                     "ANSIBLE_CACHE_PLUGIN_PREFIX": "kubeha_", "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0"})
-    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK)], cwd=REPO_ROOT, env=env,
+    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook), *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     if not record.exists():
         pytest.fail(f"ansible-playbook wrote no record (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
