@@ -33,11 +33,7 @@ def report(name, data):
 
 def maintenance(name, *args, timeout=1800):
     """Run playbooks/<name> against the lab; return (CompletedProcess, {host: recap})."""
-    proc = lab.run(["ansible-playbook", "-i", lab.INVENTORY, lab.REPO_ROOT / "playbooks" / name,
-                    "-e", f"kubeha_bundle_path={lab.BUNDLE}", *args], check=False, timeout=timeout)
-    recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
-             for m in lab.RECAP.finditer(proc.stdout)}
-    return proc, recap
+    return lab.playbook(*args, timeout=timeout, path=lab.REPO_ROOT / "playbooks" / name)
 
 
 def address(hosts, host):
