@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.kubeha.cluster.plugins.module_utils import _kubeadm
 from ansible_collections.kubeha.cluster.plugins.modules import kubeadm_certificate_key, kubeadm_token
-from kubeha_testlib import KUBEADM, KUBECTL, NOW, rfc3339
+from kubeha_testlib import KUBEADM, KUBECONFIG_TEXT, KUBECTL, NOW, rfc3339
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JOIN_DESCRIPTION = "kubeha fixture join"
@@ -27,22 +27,6 @@ DEFAULT_GROUP = "system:bootstrappers:kubeadm:default-node-token"
 # kubeadm-certs of a control plane with stacked etcd (kubeadm's certsToTransfer, "/" turned into "-").
 STACKED_ETCD_ENTRIES = {"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.key", "sa.pub",
                         "etcd-ca.crt", "etcd-ca.key"}
-KUBECONFIG_TEXT = """apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    server: https://192.0.2.10:8443
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: kubernetes-admin
-  name: kubernetes-admin@kubernetes
-current-context: kubernetes-admin@kubernetes
-users:
-- name: kubernetes-admin
-  user: {}
-"""
 
 
 def fixture_text(name):
