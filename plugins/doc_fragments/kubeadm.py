@@ -53,4 +53,3 @@ attributes:
         C(group/kubeha.cluster.kubeadm) set the shared options (O(kubeconfig), O(cri_socket), O(kubeadm_path)) once
         for all of them.
 """
-

@@ -98,8 +98,8 @@ def list_argv(host):
     return [KUBEADM, "token", "list", "-o", "json", "--kubeconfig", host["kubeconfig"]]
 
 
-def test_module_reuses_the_captured_join_token_while_enough_life_is_left(run_module, commands, tmp_path, token_list,
-                                                                        certs_files):
+def test_module_reuses_the_captured_join_token_while_enough_life_is_left(
+        run_module, commands, tmp_path, token_list, certs_files):
     host = token_host(tmp_path, certs_files)
     join = the_token(_kubeadm.parse_token_list(token_list), JOIN_DESCRIPTION)
     commands.expect(list_argv(host), (0, token_list, ""))
@@ -110,8 +110,8 @@ def test_module_reuses_the_captured_join_token_while_enough_life_is_left(run_mod
     assert result["ca_cert_hashes"] == _kubeadm.ca_cert_hashes(certs_files["ca.crt"])
 
 
-def test_module_replaces_the_captured_join_token_with_less_than_min_ttl_left(run_module, commands, tmp_path,
-                                                                            token_list, certs_files):
+def test_module_replaces_the_captured_join_token_with_less_than_min_ttl_left(
+        run_module, commands, tmp_path, token_list, certs_files):
     host = token_host(tmp_path, certs_files)
     join = the_token(_kubeadm.parse_token_list(token_list), JOIN_DESCRIPTION)
     commands.expect(list_argv(host), (0, token_list, ""))
