@@ -11,7 +11,9 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # Options every module that runs kubeadm through plugins/module_utils/_kubeadm.py (class Kube) shares.
+    # What every module that runs kubeadm through plugins/module_utils/_kubeadm.py (class Kube) shares: its options
+    # (argument spec: kubeadm_argument_spec) and its place in the action group kubeha.cluster.kubeadm
+    # (meta/runtime.yml action_groups).
     DOCUMENTATION = r"""
 options:
   kubeconfig:
@@ -36,4 +38,18 @@ options:
       - Path to the kubeadm binary; the module fails when it is not an executable file.
       - By default kubeadm is looked up in C(/usr/local/bin), C(/usr/bin) and E(PATH), in that order.
     type: path
+attributes:
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the control-plane host it targets.
+  action_group:
+    support: full
+    membership:
+      - kubeha.cluster.kubeadm
+    description:
+      - In the action group C(kubeha.cluster.kubeadm) with the other modules that run kubeadm
+        (M(kubeha.cluster.kubeadm_token), M(kubeha.cluster.kubeadm_certificate_key)), so C(module_defaults) for
+        C(group/kubeha.cluster.kubeadm) set the shared options (O(kubeconfig), O(cri_socket), O(kubeadm_path)) once
+        for all of them.
 """

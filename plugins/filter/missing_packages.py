@@ -14,6 +14,8 @@ description:
     family, C(rpm -q) on the RHEL family) and returns the entries of O(wanted) that are not installed, or installed at
     another version than a pinned one (C(name=version-glob)), in their order.
   - The roles call apt or dnf only for these, after a fresh package index; check mode reports them instead.
+extends_documentation_fragment:
+  - kubeha.cluster.packages
 options:
   _input:
     description: The query's standard output.
@@ -24,10 +26,6 @@ options:
     type: list
     elements: str
     required: true
-  family:
-    description: C(ansible_facts.os_family).
-    type: str
-    default: Debian
 """
 
 EXAMPLES = r"""

@@ -12,16 +12,14 @@ version_added: 0.1.0
 description:
   - Returns the argv of a query of the host's package database for the wanted packages (C(dpkg-query -W) on the Debian
     family, C(rpm -q) on the RHEL family), whose output P(kubeha.cluster.missing_packages#filter) reads.
+extends_documentation_fragment:
+  - kubeha.cluster.packages
 options:
   _input:
     description: Package specifications.
     type: list
     elements: str
     required: true
-  family:
-    description: C(ansible_facts.os_family).
-    type: str
-    default: Debian
 """
 
 EXAMPLES = r"""

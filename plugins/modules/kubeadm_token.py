@@ -37,18 +37,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the tokens with this description (ids and expiry, never the secret) before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the control-plane host it targets.
-  action_group:
-    support: full
-    membership:
-      - kubeha.cluster.kubeadm
-    description:
-      - In the action group C(kubeha.cluster.kubeadm) with M(kubeha.cluster.kubeadm_certificate_key), so
-        C(module_defaults) for C(group/kubeha.cluster.kubeadm) set the shared options (O(kubeconfig), O(cri_socket),
-        O(kubeadm_path)) once for both.
   idempotent:
     support: full
     description:

@@ -19,6 +19,24 @@ from cryptography.x509.oid import NameOID
 KUBEADM = "/usr/bin/kubeadm"
 KUBECTL = "/usr/bin/kubectl"
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.timezone.utc)
+# An admin kubeconfig as kubeadm writes it (the credentials left out): the modules read its server.
+KUBECONFIG_TEXT = """apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: AAAA
+    server: https://192.0.2.10:8443
+  name: kubernetes
+contexts:
+- context:
+    cluster: kubernetes
+    user: kubernetes-admin
+  name: kubernetes-admin@kubernetes
+current-context: kubernetes-admin@kubernetes
+users:
+- name: kubernetes-admin
+  user: {}
+"""
 
 
 def rfc3339(delta_seconds, now=NOW):

@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubeha.cluster.plugins.filter.cidr_overlaps import FilterModule as CidrOverlapsModule
-from ansible_collections.kubeha.cluster.plugins.filter.cidr_overlaps import cidr_overlaps
-from ansible_collections.kubeha.cluster.plugins.filter.ip_in_network import ip_in_network
-from ansible_collections.kubeha.cluster.plugins.filter.is_ipv4_address import is_ipv4_address
-from ansible_collections.kubeha.cluster.plugins.filter.is_ipv4_network import is_ipv4_network
-from ansible_collections.kubeha.cluster.plugins.filter.overlapping_networks import overlapping_networks
+from ansible_collections.kubeha.cluster.plugins.filter.ipv4 import FilterModule as Ipv4FilterModule
+from ansible_collections.kubeha.cluster.plugins.filter.ipv4 import (
+    cidr_overlaps, ip_in_network, is_ipv4_address, is_ipv4_network, overlapping_networks)
 
 
 @pytest.mark.parametrize("value", ["192.0.2.10", "0.0.0.0", "255.255.255.255", "10.0.0.1"])
@@ -82,8 +82,15 @@ def test_cidr_overlaps_names_the_bad_value():
         cidr_overlaps("10.96.0.0/12", "cluster.local")
 
 
-def test_filter_module_registers_the_filter_under_its_name():
-    assert CidrOverlapsModule().filters() == {"cidr_overlaps": cidr_overlaps}
+def test_filter_module_registers_every_filter_under_its_documented_name():
+    filters = Ipv4FilterModule().filters()
+    assert filters == {"is_ipv4_address": is_ipv4_address, "is_ipv4_network": is_ipv4_network,
+                       "ip_in_network": ip_in_network, "cidr_overlaps": cidr_overlaps,
+                       "overlapping_networks": overlapping_networks}
+    # Each has its documentation (ansible-doc -t filter) in the YAML file of its name next to ipv4.py.
+    docs = Path(__file__).resolve().parents[4] / "plugins" / "filter"
+    for name in filters:
+        assert yaml.safe_load((docs / (name + ".yml")).read_text())["DOCUMENTATION"]["name"] == name
 
 
 POD = {"name": "kubeha_pod_cidr", "cidr": "10.244.0.0/16"}

@@ -115,7 +115,7 @@ def warnings():
 
 @pytest.fixture
 def run_module(monkeypatch, tmp_path, warnings):
-    """run_module(module, args) -> (result dict, failed bool)."""
+    """run_module(module, args, check_mode=False, diff=False, now=NOW) -> the module's result (failed=True on failure)."""
 
     def exit_json(self, **kwargs):
         kwargs.setdefault("changed", False)
@@ -136,9 +136,10 @@ def run_module(monkeypatch, tmp_path, warnings):
     remote_tmp = tmp_path / "remote_tmp"
     remote_tmp.mkdir()
 
-    def run(module, args, check_mode=False, diff=False):
+    def run(module, args, check_mode=False, diff=False, now=NOW):
+        monkeypatch.setattr(_kubeadm, "utcnow", lambda: now)
         if hasattr(module, "utcnow"):
-            monkeypatch.setattr(module, "utcnow", lambda: NOW)
+            monkeypatch.setattr(module, "utcnow", lambda: now)
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, _ansible_remote_tmp=str(remote_tmp))
         with set_module_args(args):
             try:

@@ -12,30 +12,13 @@ import pytest
 
 from ansible_collections.kubeha.cluster.plugins.module_utils import _kubeadm
 from ansible_collections.kubeha.cluster.plugins.modules import kubeadm_token
-from kubeha_testlib import KUBEADM, token_object, token_stream
+from kubeha_testlib import KUBEADM, KUBECONFIG_TEXT, token_object, token_stream
 
 
 DESC = "kubeha worker join"
 GROUP = "system:bootstrappers:kubeadm:default-node-token"
 PROXY = token_object("prx123.0123456789abcdef", description=_kubeadm.PROXY_TOKEN_DESCRIPTION, expires_in=7000,
                      usages=(), groups=())
-KUBECONFIG_TEXT = """apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: AAAA
-    server: https://192.0.2.10:8443
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: kubernetes-admin
-  name: kubernetes-admin@kubernetes
-current-context: kubernetes-admin@kubernetes
-users:
-- name: kubernetes-admin
-  user: {}
-"""
 
 
 @pytest.fixture
