@@ -16,7 +16,8 @@ description:
     does not mention, are not drift.
   - Dictionaries are compared key by key, recursively. Lists are compared as a whole, except lists of plain strings,
     which are compared as sets when O(unordered) is V(true) (the default), so C(certSANs) in another order is not
-    drift. Numbers and strings that print the same (V(8443) and V("8443")) are equal.
+    drift. Numbers and strings that print the same (V(8443) and V("8443")) are equal, and so are Go durations of the
+    same length (V(1h7m) and the V(1h7m0s) Kubernetes stores).
 options:
   _input:
     description: The wanted configuration.
@@ -57,15 +58,37 @@ _value:
   elements: raw
 """
 
+import re
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from jinja2.runtime import Undefined
+
+
+_DURATION_RE = re.compile(r"\A(?:\d+(?:\.\d*)?(?:ns|us|\u00b5s|ms|s|m|h))+\Z")
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|\u00b5s|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(value):
+    """Seconds of a Go duration string ("1h7m", "1h7m0s", "90s"), else None. Kubernetes stores durations in their
+    canonical form (1h7m0s), so an inventory's 1h7m must compare equal to it."""
+    if not isinstance(value, str) or not _DURATION_RE.match(value):
+        return None
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART_RE.findall(value))
 
 
 def _scalar(value):
     if isinstance(value, bool) or value is None:
         return value
     return str(value)
+
+
+def _differ(wanted, current):
+    seconds = _duration(wanted), _duration(current)
+    if None not in seconds:
+        return abs(seconds[0] - seconds[1]) > 1e-9
+    return _scalar(wanted) != _scalar(current)
 
 
 def _walk(wanted, current, path, unordered, out):
@@ -96,7 +119,7 @@ def _walk(wanted, current, path, unordered, out):
                 _walk(w, c, "%s[%d]" % (path, i), unordered, sub)
             if sub:
                 out.append(path)
-    elif _scalar(wanted) != _scalar(current):
+    elif _differ(wanted, current):
         out.append(path)
 
 

@@ -145,23 +145,26 @@ def test_a_new_worker_added_with_limit_is_ready_when_the_run_ends_and_no_credent
         lab_up(hosts)
 
 
-def test_a_control_plane_added_with_limit_alone_is_refused_before_anything_changes(hosts):
-    """A new control plane is also a new load balancer (no kube_lb in the lab). A run limited to it alone would leave
-    the load balancers outside the run without it as VRRP peer (so it would hold the VIP as well) and as haproxy
-    server: refused in preflight, naming the hosts to add. (Adding a fresh control plane with --limit that covers
-    them is what the re-image test does: its figures are the add-a-control-plane time.)"""
+def test_control_planes_added_with_limit_alone_are_refused_before_anything_changes(hosts):
+    """New control planes are also new load balancers (no kube_lb in the lab). A run limited to them would leave the
+    load balancers outside the run without them as VRRP peers (so they would hold the VIP as well) and as haproxy
+    servers: refused in preflight, naming the hosts to add. Two at a time: stacked etcd wants an odd count. (Adding a
+    fresh control plane with a --limit that covers the others is what the re-image test does: its figures are the
+    add-a-control-plane time.)"""
     cps = hosts["control_plane"]
-    new = f"cp{len(cps) + 1}"
-    lab.run([lab.REPO_ROOT / "tools" / "lab", "up", "--control-planes", str(len(cps) + 1),
+    new = [f"cp{len(cps) + 1}", f"cp{len(cps) + 2}"]
+    lab.run([lab.REPO_ROOT / "tools" / "lab", "up", "--control-planes", str(len(cps) + 2),
              "--workers", str(len(hosts["node"]))], timeout=900)
     try:
-        proc, recap = lab.playbook("--limit", new)
-        assert proc.returncode != 0, "a run limited to the new control plane went on"
+        proc, recap = lab.playbook("--limit", ",".join(new))
+        assert proc.returncode != 0, "a run limited to the new control planes went on"
         said = " ".join(proc.stdout.split())  # the message may be wrapped
         for lb in cps:
-            assert f"{lb} has no keepalived peer {new}" in said, proc.stdout[-4000:]
-            assert f"{lb} has no haproxy server {new}" in said, proc.stdout[-4000:]
-        assert f"--limit '{new},{','.join(cps)}'" in said, proc.stdout[-4000:]
+            for host in new:
+                assert f"{lb} has no keepalived peer {host}" in said, proc.stdout[-4000:]
+                assert f"{lb} has no haproxy server {host}" in said, proc.stdout[-4000:]
+        # The suggested --limit (YAML output may double its quotes).
+        assert ",".join(new + cps) in said, proc.stdout[-4000:]
         assert not changed(recap), f"hosts changed before the stop: {changed(recap)}"
         assert "PLAY [Prepare the hosts" not in proc.stdout, "the run got past preflight"
     finally:

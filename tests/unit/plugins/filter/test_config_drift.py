@@ -99,3 +99,14 @@ def test_x509_sans_of_a_certificate_without_names_and_of_garbage():
     assert x509_sans(_certificate(None)) == []
     with pytest.raises(AnsibleFilterError, match="not a PEM certificate"):
         x509_sans("not a certificate")
+
+
+def test_go_durations_of_the_same_length_are_equal():
+    # Kubernetes stores durations canonically: the inventory's 1h7m comes back as 1h7m0s (kube-proxy's conntrack).
+    wanted = {"conntrack": {"tcpCloseWaitTimeout": "1h7m", "tcpEstablishedTimeout": "24h", "min": "90s"}}
+    current = {"conntrack": {"tcpCloseWaitTimeout": "1h7m0s", "tcpEstablishedTimeout": "24h0m0s", "min": "1m30s"}}
+    assert config_drift(wanted, current) == []
+    assert config_drift({"conntrack": {"tcpCloseWaitTimeout": "1h8m"}}, current) == ["conntrack.tcpCloseWaitTimeout"]
+    # Not durations: compared as text.
+    assert config_drift({"mode": "1h"}, {"mode": "1h"}) == []
+    assert config_drift({"name": "10m-pods"}, {"name": "600s-pods"}) == ["name"]
