@@ -30,12 +30,15 @@ import string
 import tempfile
 
 try:
+    from cryptography import x509
     from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 except ImportError:  # pragma: no cover - exercised on hosts without cryptography
     HAS_CRYPTOGRAPHY = False
     InvalidTag = None
     AESGCM = None
+    x509 = serialization = None
 else:
     HAS_CRYPTOGRAPHY = True
 
@@ -276,49 +279,19 @@ def validate_groups(groups, usages):
 _PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
-def _der_element(der, offset):
-    """Return (tag, content_start, end) of the DER element at ``offset``."""
-    if offset + 2 > len(der):
-        raise ValueError("truncated DER element")
-    tag = der[offset]
-    length = der[offset + 1]
-    start = offset + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or start + count > len(der):
-            raise ValueError("unsupported DER length encoding")
-        length = int.from_bytes(der[start:start + count], "big")
-        start += count
-    end = start + length
-    if end > len(der):
-        raise ValueError("DER element runs past the end of the data")
-    return tag, start, end
-
-
 def spki_from_certificate(der):
-    """Slice the raw SubjectPublicKeyInfo out of a DER X.509 certificate (byte-identical to Go's RawSubjectPublicKeyInfo)."""
-    tag, cert_start, dummy = _der_element(der, 0)
-    if tag != 0x30:
-        raise ValueError("not a DER certificate (no outer SEQUENCE)")
-    tag, tbs_start, tbs_end = _der_element(der, cert_start)
-    if tag != 0x30:
-        raise ValueError("not a DER certificate (no tbsCertificate SEQUENCE)")
-    offset = tbs_start
-    if der[offset] == 0xA0:  # [0] EXPLICIT version
-        offset = _der_element(der, offset)[2]
-    # serialNumber, signature, issuer, validity, subject, then subjectPublicKeyInfo
-    for dummy in range(5):
-        offset = _der_element(der, offset)[2]
-    if offset >= tbs_end:
-        raise ValueError("certificate has no SubjectPublicKeyInfo")
-    tag, dummy, end = _der_element(der, offset)
-    if tag != 0x30:
-        raise ValueError("certificate SubjectPublicKeyInfo is not a SEQUENCE")
-    return bytes(der[offset:end])
+    """The DER SubjectPublicKeyInfo of a DER X.509 certificate (the bytes Go's RawSubjectPublicKeyInfo holds: DER is
+    canonical, so the re-encoding by the cryptography library is the same)."""
+    certificate = x509.load_der_x509_certificate(bytes(der))
+    return certificate.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def ca_cert_hashes(pem):
     """Return ``sha256:<hex>`` for every certificate in a PEM bundle, in file order (kubeadm's pins)."""
+    if not HAS_CRYPTOGRAPHY:
+        raise ValueError("hashing the CA certificate needs the Python cryptography package on this host "
+                         "(Debian and RHEL: python3-cryptography)")
     if isinstance(pem, bytes):
         pem = pem.decode("ascii", "replace")
     hashes = []

@@ -28,6 +28,10 @@ description:
   - Runs on a control-plane host with an admin kubeconfig, usually with C(become).
 author:
   - kubeha.cluster authors (@kubeha)
+requirements:
+  - kubeadm and kubectl on the host.
+  - The Python C(cryptography) package on the host (reads the CA certificate's public key for RV(ca_cert_hashes));
+    the collection's C(os_prep) role installs it (C(python3-cryptography)).
 extends_documentation_fragment:
   - kubeha.cluster.kubeadm
 attributes:

@@ -348,3 +348,9 @@ def test_kubeconfig_without_server():
 def test_explain_failure(stderr, hint):
     message = k.explain_failure("kubeadm token list", 1, stderr, "/etc/kubernetes/admin.conf")
     assert message.startswith("kubeadm token list failed (rc=1)") and hint in message
+
+
+def test_ca_hash_without_cryptography_names_the_package(rsa_ca, monkeypatch):
+    monkeypatch.setattr(k, "HAS_CRYPTOGRAPHY", False)
+    with pytest.raises(ValueError, match="python3-cryptography"):
+        k.ca_cert_hashes(rsa_ca)
