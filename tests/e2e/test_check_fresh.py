@@ -9,16 +9,18 @@ import hashlib
 
 import lab
 
-# Package and file state of a host: installed packages with versions, then every file and directory (path, size,
-# mode, modification time) under the places a role writes to. apt's downloaded package lists are a cache (check mode
-# may read fresh ones), and logs, journals and runtime state change on their own; they are left out.
+# Package and file state of a host: installed packages with versions, then every file (path, size, mode, modification
+# time) and directory (path, mode: its modification time only says that an entry came or went, and the entries are
+# listed; Ansible's own temporary directory under the login's home is one) under the places a role writes to. apt's
+# downloaded package lists are a cache (check mode may read fresh ones), and logs, journals and runtime state change
+# on their own; they are left out.
 STATE = r"""
 dpkg-query -W -f '${Package} ${Version} ${Status}\n' | sort
 find /etc /usr /opt /root /home /var/lib /var/cache -xdev \
   \( -path /var/lib/apt/lists -o -path /var/cache/apt -o -path /var/cache/debconf -o -path /var/lib/systemd \
      -o -path /var/lib/dhcp -o -path /var/cache/ldconfig -o -path /etc/ld.so.cache -o -path /home/kubeha/.ansible \
      -o -path /root/.ansible -o -path /var/lib/sudo -o -path /var/lib/private \) -prune \
-  -o -printf '%p %s %m %T@\n' 2>/dev/null | sort
+  -o -type d -printf '%p dir %m\n' -o -printf '%p %s %m %T@\n' 2>/dev/null | sort
 """
 
 

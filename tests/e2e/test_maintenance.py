@@ -95,7 +95,7 @@ def test_renewed_certificates_are_served_and_the_admin_kubeconfig_works(hosts):
     for cp in cps:
         assert after[cp][0] != before[cp][0], f"{cp} still serves the old certificate (serial {before[cp][0]:x})"
         assert after[cp][1] > before[cp][1], f"{cp}: notAfter {after[cp][1]} is not later than {before[cp][1]}"
-    assert after_vip[0] != before_vip[0] and after_vip[0] in {s for s, _ in after.values()}
+    assert after_vip[0] != before_vip[0] and after_vip[0] in {serial for serial, _not_after in after.values()}
 
     # The renewed admin kubeconfig of a control plane works through the VIP (holds a key: a private file, not printed).
     with tempfile.TemporaryDirectory() as tmp:
