@@ -332,7 +332,9 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     lab.wait_nodes_ready([worker], timeout=120)
     after = lab.bootstrap_tokens()
     # The re-run planned a join of the worker (no kubelet.conf) and joined it with a fresh token.
-    joiners = [h for listed in re.findall(r"to join: ([^\"\n]+)", proc.stdout) for h in listed.split(", ")]
+    # (The plan prints "...; to join: w1, w2" inside a quoted YAML string: host names only.)
+    said = " ".join(proc.stdout.split())  # the YAML output may wrap the message
+    joiners = [h for listed in re.findall(r"to join: ([\w.-]+(?:, [\w.-]+)*)", said) for h in listed.split(", ")]
     assert worker in joiners, f"the re-run's plan did not join {worker}: {joiners}"
     assert fresh, "the re-run joined with a planted, expiring token instead of a fresh one"
     assert not planted & set(after), "planted tokens survived the re-run's clean-up"
