@@ -18,7 +18,8 @@ import time
 
 import lab
 import test_faults
-from test_faults import ApiProbe, wait_etcd_healthy
+from test_faults import wait_etcd_healthy
+from test_operator_paths import probed  # the API probe around a run, one definition
 
 api = test_faults.api  # the fixture: (host, port, TLS context) of the API through the VIP
 
@@ -117,17 +118,6 @@ def host_is_clean(host, vip_address):
     return wrong
 
 
-def probed(api, run):
-    probe = ApiProbe(api)
-    probe.start()
-    started = time.time()
-    try:
-        result = run()
-    finally:
-        probe.stop()
-    figures = probe.outage(started)
-    figures["run_s"] = round(time.time() - started, 1)
-    return result, figures
 
 
 def test_remove_a_worker_and_the_first_control_plane_then_add_them_back(hosts, api):
