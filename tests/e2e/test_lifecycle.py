@@ -118,8 +118,6 @@ def host_is_clean(host, vip_address):
     return wrong
 
 
-
-
 def test_remove_a_worker_and_the_first_control_plane_then_add_them_back(hosts, api):
     cps = hosts["control_plane"]
     first, stay = cps[0], cps[1:]
