@@ -283,8 +283,10 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     container = lab.container_of(worker)
     lab.reset_host(worker)
     failed = {}
+    # Both runs are limited to the worker, as an operator re-running a failed join would (and half the time of
+    # whole-inventory runs here); the plan is still made from the whole inventory.
     run = threading.Thread(target=lambda: failed.update(
-        result=lab.playbook("-e", "membership_node_ready_timeout=60")), daemon=True)
+        result=lab.playbook("--limit", worker, "-e", "membership_node_ready_timeout=60")), daemon=True)
     started = time.time()
     run.start()
 
@@ -321,7 +323,7 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     watcher.start()
     rerun = time.time()
     try:
-        proc, recap = lab.playbook()
+        proc, recap = lab.playbook("--limit", worker)
     finally:
         watcher.stop()
     figures["rerun_s"] = round(time.time() - rerun, 1)
