@@ -203,7 +203,23 @@ CASES = [
       "(container_runtime_docker_packages_distribution has no RedHat entry), but container_runtime_docker_source is "
       "distribution; set container_runtime_docker_source to docker"]),
     ("cri-dockerd-no-checksum-for-arch", {"facts": {"architecture": "ppc64le"}},
-     ["Host cp1 is ppc64le, and container_runtime_cri_dockerd_checksums has no checksum of cri-dockerd 0.3.7 for it"]),
+     ["Host cp1 is ppc64le, and container_runtime_cri_dockerd_checksums has no checksum of cri-dockerd 0.3.26 for it"]),
+    # Docker Engine and cri-dockerd that cannot talk to each other (docs/versions.md), per host.
+    ("cri-dockerd-too-old-for-docker-29", {"hosts": {"cp2": {"container_runtime_cri_dockerd_version": "0.3.7",
+                                                             "container_runtime_docker_version": "5:29.1.3-1~debian.12~bookworm"}},
+                                           "facts": {}},
+     ["Host cp2 would run cri-dockerd 0.3.7 (container_runtime_cri_dockerd_version) with Docker Engine 29 "
+      "(container_runtime_docker_version 5:29.1.3-1~debian.12~bookworm): cri-dockerd 0.2.0 to before 0.3.12 speaks "
+      "Docker API 1.43 at most", "Set container_runtime_docker_version", "container_runtime_cri_dockerd_version to 0.3.26"]),
+    ("cri-dockerd-too-old-for-the-newest-docker-on-rhel", {"vars": {"container_runtime_cri_dockerd_version": "0.3.7"},
+                                                         "facts": {"distribution": "Rocky", "distribution_major_version": "9",
+                                                                   "distribution_version": "9.4", "os_family": "RedHat"}},
+     ["Host cp1 would run cri-dockerd 0.3.7 (container_runtime_cri_dockerd_version) with Docker Engine from its "
+      "newest release (container_runtime_docker_version is empty)"]),
+    ("bundle-cri-dockerd-with-docker-29", {"vars": {"container_runtime_docker_version": "5:29.*"},
+                                           "bundle": {"cri_dockerd": "v0.3.14"}, "facts": {}},
+     ["Host cp1 would run cri-dockerd 0.3.14 (the bundle's) with Docker Engine 29",
+      "cri-dockerd 0.3.13 to before 0.3.16", "use a bundle with a newer cri-dockerd"]),
 ]
 
 
