@@ -44,8 +44,11 @@ def _listening(host, port, address=None):
 
 
 def _runtime_units(kubeha):
-    if kubeha.setting("kubeha_container_runtime") == "docker":
+    runtime = kubeha.setting("kubeha_container_runtime")
+    if runtime == "docker":
         return ["docker", "cri-docker"]
+    if runtime == "crio":
+        return ["crio"]
     return ["containerd"]
 
 
@@ -89,8 +92,12 @@ def test_cgroup_drivers_agree_on_systemd(host, cluster_node):
     assert host.file(KUBELET_CONFIG).is_file, f"{KUBELET_CONFIG} is missing: the kubelet has no configuration"
     config = yaml.safe_load(host.file(KUBELET_CONFIG).content_string)
     kubelet_driver = config.get("cgroupDriver", "systemd")
-    if cluster_node.setting("kubeha_container_runtime") == "docker":
+    runtime = cluster_node.setting("kubeha_container_runtime")
+    if runtime == "docker":
         runtime_driver = host.check_output("docker info --format '{{.CgroupDriver}}'")
+    elif runtime == "crio":
+        conf = host.file("/etc/crio/crio.conf.d/10-kubeha.conf")
+        runtime_driver = "systemd" if conf.contains(r'^cgroup_manager *= *"systemd"') else "cgroupfs"
     else:
         toml = host.file("/etc/containerd/config.toml")
         runtime_driver = "systemd" if toml.contains(r"SystemdCgroup *= *true") else "cgroupfs"

@@ -147,8 +147,16 @@ CASES = [
     ("bundle-cri-dockerd-too-old", {"vars": {"kubeha_kubernetes_version": "1.27.0"},
                                     "bundle": {"version": "v1.27.0", "cri_dockerd": "v0.2.6"}},
      ["needs cri-dockerd 0.3.0 or later", "the bundle at kubeha_bundle_path has 0.2.6"]),
-    ("unknown-runtime", {"vars": {"kubeha_container_runtime": "crio"}},
-     ["kubeha_container_runtime", "docker, containerd", "crio"]),
+    ("unknown-runtime", {"vars": {"kubeha_container_runtime": "podman"}},
+     ["kubeha_container_runtime", "docker, containerd, crio", "podman"]),
+    # CRI-O: online only (the bundle carries none), and only from 1.28 (no working package repository before).
+    ("crio-with-bundle", {"vars": {"kubeha_container_runtime": "crio", "kubeha_kubernetes_version": "1.28.0"},
+                          "bundle": {"version": "v1.28.0"}},
+     ["kubeha_container_runtime is crio but kubeha_install_source is bundle: the offline bundle carries no CRI-O",
+      "use kubeha_container_runtime docker or containerd with a bundle, or kubeha_install_source online for CRI-O"]),
+    ("crio-kubernetes-before-1.28", {"vars": {"kubeha_container_runtime": "crio", "kubeha_kubernetes_version": "1.27.4"}},
+     ["kubeha_kubernetes_version 1.27.4 with kubeha_container_runtime crio:",
+      "Set kubeha_kubernetes_version to 1.28.0 or later, or kubeha_container_runtime to docker or containerd"]),
     ("unknown-cni", {"vars": {"kubeha_cni": "cilium"}},
      ["kubeha_cni", "flannel, calico", "cilium"]),
     ("bundle-path-missing", {"bundle": "missing"},
@@ -355,11 +363,20 @@ def test_valid_inventory_passes_the_inventory_checks(tmp_path):
         assert any(t.endswith(task) for t in done), f"{task!r} did not pass: {done}"
 
 
-def test_valid_inventory_with_cached_facts_passes_the_host_checks(tmp_path):
+# The valid inventories of the control below: the defaults (Docker), and CRI-O where it is accepted (online, 1.28+).
+VALID_WITH_FACTS = [
+    pytest.param({"facts": {}}, id="docker"),
+    pytest.param({"facts": {}, "vars": {"kubeha_container_runtime": "crio", "kubeha_kubernetes_version": "1.28.0"}},
+                 id="crio-1.28-online"),
+]
+
+
+@pytest.mark.parametrize("overrides", VALID_WITH_FACTS)
+def test_valid_inventory_with_cached_facts_passes_the_host_checks(overrides, tmp_path):
     """The control of the fact-based cases: with good facts in the cache, every preflight check passes without a
     connection (fact gathering skipped); the first connection is the membership plan's probe of the control planes,
     which finds them unreachable and stops the run (no cluster can be ruled out), naming them."""
-    proc, report = run_site(build_inventory({"facts": {}}, tmp_path), tmp_path)
+    proc, report = run_site(build_inventory(overrides, tmp_path), tmp_path)
     assert proc.returncode != 0
     plan_stop = "Check that a new cluster is only started where none can exist"
     failed = [r for r in report["results"] if r["status"] == "failed" and not r["task"].endswith(plan_stop)]
