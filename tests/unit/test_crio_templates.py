@@ -113,9 +113,9 @@ def test_registries_drop_in_without_mirrors():
     conf = tomllib.loads(render_template("crio-registries.conf.j2", kubeha_registry_mirrors=[]))
     assert conf["registry"] == [{"prefix": "docker.io", "location": "docker.io"}]
     tasks = crio_tasks()
-    assert tasks["Configure the Docker Hub mirrors for CRI-O"]["when"] == "kubeha_registry_mirrors | length > 0"
+    assert tasks["Configure the Docker Hub mirrors for CRI-O"]["when"] == "_kubeha_registry_mirrors | length > 0"
     remove = tasks["Remove the Docker Hub mirrors for CRI-O"]
-    assert remove["when"] == "kubeha_registry_mirrors | length == 0"
+    assert remove["when"] == "_kubeha_registry_mirrors | length == 0"
     assert remove["ansible.builtin.file"] == {"path": "/etc/containers/registries.conf.d/10-kubeha.conf",
                                               "state": "absent"}
 

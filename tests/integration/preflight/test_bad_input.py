@@ -185,6 +185,17 @@ CASES = [
      ["same port on host cp3 (haproxy kubeha_api_port 8443, API server kubeha_apiserver_port 8443): give them"]),
     ("haproxy-port-override-on-one-host", {"hosts": {"cp2": {"kubeha_api_port": 6443}}},
      ["same port on host cp2 (haproxy kubeha_api_port 6443, API server kubeha_apiserver_port 6443): give them"]),
+    # The mirror preset (docs/mirrors.md): every source this install downloads from must be known.
+    ("mirror-preset-with-bundle", {"vars": {"kubeha_mirror_preset": "china"}, "bundle": {}},
+     ["kubeha_mirror_preset is china but kubeha_install_source is bundle", "leave kubeha_mirror_preset empty"]),
+    ("mirror-preset-china-without-a-cri-dockerd-mirror", {"vars": {"kubeha_mirror_preset": "china"}},
+     ["kubeha_mirror_preset is china, and the preset has no cri_dockerd_download, which this install downloads from "
+      "(online, runtime docker, CNI flannel). Set container_runtime_cri_dockerd_download_url to where your site serves"]),
+    ("mirror-custom-missing-sources", {"vars": {"kubeha_mirror_preset": "custom", "kubeha_mirror": {
+        "kubernetes_packages": "https://mirror.example.test/k8s", "image_repository": "mirror.example.test/k8s"}}},
+     ["kubeha_mirror_preset is custom, and kubeha_mirror has no cni_registry, docker_packages, cri_dockerd_download",
+      "(its sha256 in container_runtime_cri_dockerd_checksums), add cni_registry, docker_packages to kubeha_mirror "
+      "(docs/mirrors.md)."]),
     # Rules of the later roles, checked here before any host changes (they used to fail only in their roles).
     ("calico-with-bundle", {"vars": {"kubeha_cni": "calico"}, "bundle": {}},
      ["kubeha_cni is calico but kubeha_install_source is bundle: the offline bundle carries no Calico"]),
@@ -363,11 +374,16 @@ def test_valid_inventory_passes_the_inventory_checks(tmp_path):
         assert any(t.endswith(task) for t in done), f"{task!r} did not pass: {done}"
 
 
-# The valid inventories of the control below: the defaults (Docker), and CRI-O where it is accepted (online, 1.28+).
+# The valid inventories of the control below: the defaults (Docker), CRI-O where it is accepted (online, 1.28+), the
+# china mirror preset completed by the inventory.
 VALID_WITH_FACTS = [
     pytest.param({"facts": {}}, id="docker"),
     pytest.param({"facts": {}, "vars": {"kubeha_container_runtime": "crio", "kubeha_kubernetes_version": "1.28.0"}},
                  id="crio-1.28-online"),
+    # The china mirror preset, with the one source it lacks (cri-dockerd's download) set by the inventory.
+    pytest.param({"facts": {}, "vars": {"kubeha_mirror_preset": "china",
+                                        "container_runtime_cri_dockerd_download_url": "https://files.example.test/cri-dockerd.tgz"}},
+                 id="mirror-preset-china"),
 ]
 
 
