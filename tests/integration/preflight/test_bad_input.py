@@ -230,9 +230,10 @@ CASES = [
      ["Host cp2 would run cri-dockerd 0.3.7 (container_runtime_cri_dockerd_version) with Docker Engine 29 "
       "(container_runtime_docker_version 5:29.1.3-1~debian.12~bookworm): cri-dockerd 0.2.0 to before 0.3.12 speaks "
       "Docker API 1.43 at most", "Set container_runtime_docker_version", "container_runtime_cri_dockerd_version to 0.3.26"]),
-    ("cri-dockerd-too-old-for-the-newest-docker-on-rhel", {"vars": {"container_runtime_cri_dockerd_version": "0.3.7"},
-                                                         "facts": {"distribution": "Rocky", "distribution_major_version": "9",
-                                                                   "distribution_version": "9.4", "os_family": "RedHat"}},
+    ("cri-dockerd-too-old-for-the-newest-docker-on-rhel", {
+        "vars": {"container_runtime_cri_dockerd_version": "0.3.7"},
+        "facts": {"distribution": "Rocky", "distribution_major_version": "9", "distribution_version": "9.4",
+                  "os_family": "RedHat"}},
      ["Host cp1 would run cri-dockerd 0.3.7 (container_runtime_cri_dockerd_version) with Docker Engine from its "
       "newest release (container_runtime_docker_version is empty)"]),
     ("bundle-cri-dockerd-with-docker-29", {"vars": {"container_runtime_docker_version": "5:29.*"},
