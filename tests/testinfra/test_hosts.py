@@ -85,7 +85,7 @@ def test_forwarding_sysctls_are_set_and_persisted(host, cluster_node):
         assert host.sysctl("net.bridge.bridge-nf-call-iptables") == 1
     persisted = host.file("/etc/sysctl.d/90-kubeha.conf")
     assert persisted.is_file, "os_prep's sysctl file is missing: the settings would not survive a reboot"
-    assert persisted.contains(r"^net\.ipv4\.ip_forward ?= ?1$")
+    assert persisted.contains(r"^net\.ipv4\.ip_forward *= *1$")  # grep (BRE): ansible.posix.sysctl writes key=value
 
 
 def test_cgroup_drivers_agree_on_systemd(host, cluster_node):
