@@ -11,6 +11,9 @@ import datetime
 import json
 import shutil
 import subprocess
+from pathlib import Path
+
+import yaml
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -89,3 +92,12 @@ def openssl_pin(pem_bytes, tmp_path):
     der = subprocess.run([openssl, "pkey", "-pubin", "-outform", "der"], input=pub, check=True, capture_output=True).stdout
     out = subprocess.run([openssl, "dgst", "-sha256", "-hex"], input=der, check=True, capture_output=True).stdout
     return "sha256:" + out.decode().strip().split()[-1]
+
+
+# The collection's roles, and one of a role's YAML files (defaults/main.yml, vars/main.yml) as a dict: the unit tests
+# that render role variables with Ansible's templar start from these.
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def load_role_file(role, kind="defaults"):
+    return yaml.safe_load((ROLES / role / kind / "main.yml").read_text())

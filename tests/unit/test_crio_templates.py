@@ -20,12 +20,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, generate_ansible_template_vars
 
-ROLES = Path(__file__).resolve().parents[2] / "roles"
+from kubeha_testlib import ROLES, load_role_file as load
 TEMPLATES = ROLES / "container_runtime" / "templates"
-
-
-def load(role, kind="defaults"):
-    return yaml.safe_load((ROLES / role / kind / "main.yml").read_text())
 
 
 def variables(**overrides):

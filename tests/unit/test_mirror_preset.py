@@ -10,14 +10,12 @@ and a preset with one source overridden.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-ROLES = Path(__file__).resolve().parents[2] / "roles"
+from kubeha_testlib import load_role_file as load
 SOURCES = {
     "image_repository": "{{ kubeha_image_repository }}",
     "pause": "{{ _kubeha_pause_image }}",
@@ -28,10 +26,6 @@ SOURCES = {
     "flannel": "{{ cni_flannel_image }}",
     "calico_registry": "{{ cni_calico_registry }}",
 }
-
-
-def load(role, kind="defaults"):
-    return yaml.safe_load((ROLES / role / kind / "main.yml").read_text())
 
 
 def sources(**inventory):

@@ -10,7 +10,6 @@ Kubernetes repository key's URL. The defaults are checked against the matrix's o
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,11 +17,7 @@ from ansible.module_utils.compat.version import LooseVersion
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-ROLES = Path(__file__).resolve().parents[2] / "roles"
-
-
-def load(role, kind="defaults"):
-    return yaml.safe_load((ROLES / role / kind / "main.yml").read_text())
+from kubeha_testlib import load_role_file as load
 
 
 KUBEHA = load("kubeha")
