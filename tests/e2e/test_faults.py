@@ -60,12 +60,26 @@ def api(hosts):
     return host, int(port), context
 
 
-class ApiProbe(threading.Thread):
-    """GET /readyz through the VIP on a fresh TLS connection every ~0.1 s (1 s timeout), as a new kubectl would."""
+def failure_reason(body):
+    """What an API server's error answer says: the failed checks of /readyz, or the message of a Status object."""
+    failed = [line[3:].split(":")[0] for line in body.splitlines() if line.startswith("[-]")]
+    if failed:
+        return "failed: " + ",".join(failed)
+    try:
+        return str(json.loads(body).get("message", ""))[:100]
+    except ValueError:
+        return body.strip()[:100]
 
-    def __init__(self, api, interval=0.1, timeout=1.0):
+
+class ApiProbe(threading.Thread):
+    """GET `path` (/readyz unless told) through the VIP on a fresh TLS connection every ~0.1 s (1 s timeout), as a
+    new kubectl would. A failed answer is recorded with its reason: the failed /readyz checks (`[-]etcd failed`) or
+    the message of the API's Status object."""
+
+    def __init__(self, api, interval=0.1, timeout=1.0, path="/readyz"):
         super().__init__(daemon=True)
         self.host, self.port, self.context = api
+        self.path = path
         self.interval, self.timeout = interval, timeout
         self.samples = []  # (time, ok)
         self.errors = []  # (time, what went wrong): an HTTP status, a timeout, a refused or reset connection
@@ -75,10 +89,10 @@ class ApiProbe(threading.Thread):
     def probe(self):
         conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=self.timeout)
         try:
-            conn.request("GET", "/readyz")
+            conn.request("GET", self.path)
             response = conn.getresponse()
-            response.read()
-            return response.status == 200 or f"HTTP {response.status}"
+            body = response.read().decode(errors="replace")
+            return response.status == 200 or f"HTTP {response.status} {failure_reason(body)}".strip()
         except (OSError, http.client.HTTPException, socket.timeout) as exc:
             return f"{type(exc).__name__}: {exc}"[:120]
         finally:
