@@ -87,16 +87,18 @@ def test_pause_image_follows_the_matrix_and_the_repository(minor, expected):
     assert mirrored == expected.replace("registry.k8s.io", "registry.example.test/k8s")
 
 
-@pytest.mark.parametrize("family, source, pin, expected", [
-    ("Debian", "docker", "", ["docker-ce=5:28.*", "docker-ce-cli=5:28.*", "containerd.io"]),
+@pytest.mark.parametrize("family, source, pin, expected, version", [
+    ("Debian", "docker", "", ["docker-ce=5:28.*", "docker-ce-cli=5:28.*", "containerd.io"], "1.25.0"),
+    # A minor outside the matrix (preflight refuses it anyway): no guess at a major.
+    ("Debian", "docker", "", ["docker-ce", "docker-ce-cli", "containerd.io"], "1.99.0"),
     ("Debian", "docker", "5:29.1.3-1~debian.12~bookworm",
-     ["docker-ce=5:29.1.3-1~debian.12~bookworm", "docker-ce-cli=5:29.1.3-1~debian.12~bookworm", "containerd.io"]),
-    ("RedHat", "docker", "", ["docker-ce", "docker-ce-cli", "containerd.io"]),
-    ("RedHat", "docker", "28.5.2", ["docker-ce-28.5.2", "docker-ce-cli-28.5.2", "containerd.io"]),
-    ("Debian", "distribution", "", ["docker.io"]),
+     ["docker-ce=5:29.1.3-1~debian.12~bookworm", "docker-ce-cli=5:29.1.3-1~debian.12~bookworm", "containerd.io"], "1.25.0"),
+    ("RedHat", "docker", "", ["docker-ce", "docker-ce-cli", "containerd.io"], "1.25.0"),
+    ("RedHat", "docker", "28.5.2", ["docker-ce-28.5.2", "docker-ce-cli-28.5.2", "containerd.io"], "1.25.0"),
+    ("Debian", "distribution", "", ["docker.io"], "1.25.0"),
 ])
-def test_docker_packages_pin_the_matrix_major_on_debian(family, source, pin, expected):
-    got = render("{{ _container_runtime_docker_packages_pinned }}", kubeha_kubernetes_version="1.25.0",
+def test_docker_packages_pin_the_matrix_major_on_debian(family, source, pin, expected, version):
+    got = render("{{ _container_runtime_docker_packages_pinned }}", kubeha_kubernetes_version=version,
                  container_runtime_docker_source=source, container_runtime_docker_version=pin,
                  ansible_facts={"os_family": family})
     assert (yaml.safe_load(got) if isinstance(got, str) else got) == expected

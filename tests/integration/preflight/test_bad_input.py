@@ -191,6 +191,13 @@ CASES = [
     ("mirror-preset-china-without-a-cri-dockerd-mirror", {"vars": {"kubeha_mirror_preset": "china"}},
      ["kubeha_mirror_preset is china, and the preset has no cri_dockerd_download, which this install downloads from "
       "(online, runtime docker, CNI flannel). Set container_runtime_cri_dockerd_download_url to where your site serves"]),
+    # cri-dockerd's download set per host, on all hosts but one: the preset is still needed for that one.
+    ("mirror-preset-china-cri-dockerd-mirror-on-some-hosts", {
+        "vars": {"kubeha_mirror_preset": "china"},
+        "hosts": {h: {"container_runtime_cri_dockerd_download_url": "https://files.example.test/cri-dockerd.tgz"}
+                  for h in ("cp1", "cp2", "cp3")}},
+     ["the preset has no cri_dockerd_download", "(its sha256 in container_runtime_cri_dockerd_checksums) on worker1, "
+      "the hosts without it"]),
     ("mirror-custom-missing-sources", {"vars": {"kubeha_mirror_preset": "custom", "kubeha_mirror": {
         "kubernetes_packages": "https://mirror.example.test/k8s", "image_repository": "mirror.example.test/k8s"}}},
      ["kubeha_mirror_preset is custom, and kubeha_mirror has no cni_registry, docker_packages, cri_dockerd_download",
