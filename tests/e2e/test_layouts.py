@@ -64,8 +64,8 @@ def test_layout_builds_a_cluster_that_reruns_without_change(layout, request):
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
 
     cps, workers, lbs, hostvars = _groups()
-    assert (len(cps), len(workers), len(lbs)) == (layout["control_planes"], layout["workers"],
-                                                   layout["load_balancers"]), (cps, workers, lbs)
+    wanted = (layout["control_planes"], layout["workers"], layout["load_balancers"])
+    assert (len(cps), len(workers), len(lbs)) == wanted, (cps, workers, lbs)
 
     # Every node Ready; the load balancers are no nodes.
     nodes = lab.kubectl_json("get", "nodes")["items"]
