@@ -4,11 +4,12 @@
 - 1 control plane + 1 worker: the smallest cluster (no HA; the one control plane holds the VIP alone);
 - 3 control planes + 1 worker + 2 dedicated load balancers (group kube_lb): haproxy and keepalived run on lb1 and
   lb2 only, which hold the VIP and are no cluster nodes; nothing of the load balancer runs on the control planes.
+- 5 control planes + 1 worker: the largest control plane the README promises (5 etcd members, 5 load balancers).
 
 For each: every node Ready, one etcd member per control plane, kubectl through the VIP, the VIP on exactly one
 host of the group that should hold it, and a second site.yml run that changes nothing. The lab is taken down at
 the end (the next stage that needs the 3 + 2 lab builds it: tools/test's deploy stage always starts from nothing).
-Figures go to reports/e2e-layouts-<id>.json. tools/test --stage layouts runs it (about 25 minutes here).
+Figures go to reports/e2e-layouts-<id>.json. tools/test --stage layouts runs it (about 45 minutes here).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import lab
 LAYOUTS = [
     pytest.param({"control_planes": 1, "workers": 1, "load_balancers": 0}, id="1cp-1w"),
     pytest.param({"control_planes": 3, "workers": 1, "load_balancers": 2}, id="3cp-1w-2lb"),
+    pytest.param({"control_planes": 5, "workers": 1, "load_balancers": 0}, id="5cp-1w"),
 ]
 
 
