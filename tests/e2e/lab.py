@@ -69,6 +69,7 @@ def lab_hosts():
     return {
         "control_plane": group("kube_control_plane"),
         "node": group("kube_node"),
+        "lb": group("kube_lb"),  # dedicated load balancers ([] when the control planes hold the VIP)
         "hostvars": hostvars,
     }
 

@@ -9,7 +9,7 @@
 For each: every node Ready, one etcd member per control plane, kubectl through the VIP, the VIP on exactly one
 host of the group that should hold it, and a second site.yml run that changes nothing. The lab is taken down at
 the end (the next stage that needs the 3 + 2 lab builds it: tools/test's deploy stage always starts from nothing).
-Figures go to reports/e2e-layouts-<id>.json. tools/test --stage layouts runs it (about 45 minutes here).
+Figures go to reports/e2e-layouts-<id>.json. tools/test --stage layouts runs it (about 55 minutes here).
 """
 
 from __future__ import annotations
@@ -26,16 +26,6 @@ LAYOUTS = [
     pytest.param({"control_planes": 3, "workers": 1, "load_balancers": 2}, id="3cp-1w-2lb"),
     pytest.param({"control_planes": 5, "workers": 1, "load_balancers": 0}, id="5cp-1w"),
 ]
-
-
-def _groups():
-    data = json.loads(lab.run(["ansible-inventory", "-i", lab.INVENTORY, "--list"]).stdout)
-    hostvars = data["_meta"]["hostvars"]
-
-    def group(name):
-        return sorted(data.get(name, {}).get("hosts", []))
-
-    return group("kube_control_plane"), group("kube_node"), group("kube_lb"), hostvars
 
 
 def _holds(host, vip):
@@ -65,7 +55,8 @@ def test_layout_builds_a_cluster_that_reruns_without_change(layout, request):
     report = {"layout": layout, "deploy_s": round(time.monotonic() - started, 1)}
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
 
-    cps, workers, lbs, hostvars = _groups()
+    hosts = lab.lab_hosts()
+    cps, workers, lbs, hostvars = hosts["control_plane"], hosts["node"], hosts["lb"], hosts["hostvars"]
     wanted = (layout["control_planes"], layout["workers"], layout["load_balancers"])
     assert (len(cps), len(workers), len(lbs)) == wanted, (cps, workers, lbs)
 
