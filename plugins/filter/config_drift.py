@@ -14,6 +14,9 @@ description:
     paths of the settings that differ, sorted.
   - Only what the input states is compared; settings that kubeadm adds with its own defaults, and that the input
     does not mention, are not drift.
+  - A V(null) in the input means "must not be set": a running setting of that name is drift (a flag the inventory
+    turned off, such as an audit option, that the cluster still runs); a missing one is not. Empty values (V({}),
+    V([]), V(""), and dictionaries holding only such values) match a setting the running configuration leaves out.
   - Dictionaries are compared key by key, recursively. Lists are compared as a whole, except lists of plain strings,
     which are compared as sets when O(unordered) is V(true) (the default), so C(certSANs) in another order is not
     drift. Numbers and strings that print the same (V(8443) and V("8443")) are equal, and so are Go durations of the
@@ -91,6 +94,13 @@ def _differ(wanted, current):
     return _scalar(wanted) != _scalar(current)
 
 
+def _absent(value):
+    """A wanted value that matches a setting the running configuration leaves out."""
+    if isinstance(value, dict):
+        return all(_absent(v) for v in value.values())
+    return value in ({}, [], "", None)
+
+
 def _walk(wanted, current, path, unordered, out):
     if isinstance(wanted, dict):
         if not isinstance(current, dict):
@@ -99,8 +109,9 @@ def _walk(wanted, current, path, unordered, out):
         for key in wanted:
             sub = "%s.%s" % (path, key) if path else str(key)
             if key not in current:
-                # An empty wanted value (extraArgs: {}, certSANs: []) matches a setting kubeadm left out.
-                if wanted[key] in ({}, [], "", None):
+                # An empty wanted value (extraArgs: {}, certSANs: [], a setting that must not be set) matches a
+                # setting kubeadm left out.
+                if _absent(wanted[key]):
                     continue
                 out.append(sub)
             else:

@@ -6,6 +6,7 @@ Host-level state (services, file modes, ports, haproxy's view of the API servers
 from __future__ import annotations
 
 import json
+import secrets
 import textwrap
 
 import yaml
@@ -137,3 +138,29 @@ def test_dns_pod_network_and_services(hosts, namespace, test_image):
     body = lab.wait_for(lambda: lab.run(["curl", "-sf", "--max-time", "5", f"http://{node_ip}:{node_port}/"]).stdout,
                         60, what="the NodePort to answer")
     assert body.strip() == "web-b"
+
+
+def test_a_request_through_the_vip_is_in_an_api_servers_audit_log(hosts):
+    """CIS 1.2.18 (control_plane_audit_log): the audit log records who asked what, at Metadata level (no body)."""
+    name = "kubeha-audit-" + secrets.token_hex(6)
+    lab.kubectl("-n", "default", "create", "configmap", name, "--from-literal=probe=kubeha-audit-body-" + name)
+    try:
+        log = "/var/log/kubernetes/audit/audit.log"
+
+        def entries():
+            found = []
+            for host in hosts["control_plane"]:
+                out = lab.docker_exec(lab.container_of(host), "grep", "-h", name, log, check=False).stdout
+                found += [(host, json.loads(line)) for line in out.splitlines() if line.strip()]
+            return found
+
+        lab.wait_for(lambda: any(e["verb"] == "create" for _, e in entries()), 30, what=f"an audit entry for {name}")
+        created = [(h, e) for h, e in entries() if e["verb"] == "create"]
+        host, entry = created[0]
+        assert entry["objectRef"]["resource"] == "configmaps" and entry["objectRef"]["name"] == name, entry
+        assert entry["level"] == "Metadata" and entry["responseStatus"]["code"] == 201, entry
+        assert entry["user"]["username"] == "kubernetes-admin", entry["user"]
+        assert not any("kubeha-audit-body-" + name in json.dumps(e) for _, e in entries()), \
+            "a request body reached the audit log"
+    finally:
+        lab.kubectl("-n", "default", "delete", "configmap", name, "--ignore-not-found")

@@ -1,6 +1,6 @@
 """Operator paths on the live lab cluster (issue 9), each leaving the cluster converged for the next: a control plane
 re-imaged and brought back with --limit, with a new worker in the same run; a control plane powered off half-way
-through its join, then re-run; settings changed after init (a SAN, a kubelet and a kube-proxy setting, Docker's
+through its join, then re-run; settings changed after init (a SAN, an API server flag, a kubelet and a kube-proxy setting, Docker's
 daemon.json) applied with the API probed through the VIP, then a changed=0 run; changes site.yml must refuse
 (pod CIDR, version) stopped in preflight. Figures go to reports/e2e-operator-*.json and the test output.
 """
@@ -191,7 +191,7 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
     daemon_extra = LAB_VARS["container_runtime_docker_daemon_extra"]
     extra = json.dumps({"control_plane_cert_sans": [san], "control_plane_kubelet_extra": kubelet,
                         "control_plane_kube_proxy_extra": proxy, "container_runtime_docker_log_max_size": "41m",
-                        "container_runtime_docker_daemon_extra": daemon_extra})
+                        "container_runtime_docker_daemon_extra": daemon_extra, "control_plane_audit_log_maxage": 31})
     before = _docker_restarts(hosts)
     (proc, recap), figures = probed(api, lambda: lab.playbook("-e", extra))
     lab.clean_run(proc, recap)
@@ -208,6 +208,10 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
             names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             text = " ".join(names.get_values_for_type(x509.DNSName))
         assert san in text, f"{h}: the API server certificate lacks {san}"
+    # A new API server flag (a static pod manifest rewritten, the pod replaced while haproxy drained it) everywhere.
+    for h in cps:
+        manifest = lab.docker_exec(lab.container_of(h), "cat", "/etc/kubernetes/manifests/kube-apiserver.yaml").stdout
+        assert "--audit-log-maxage=31" in manifest, f"{h}: kube-apiserver runs without --audit-log-maxage=31"
     # The kubelet and kube-proxy settings are live on every node.
     for h in cps + hosts["node"]:
         config = yaml.safe_load(lab.docker_exec(lab.container_of(h), "cat", "/var/lib/kubelet/config.yaml").stdout)

@@ -78,6 +78,15 @@ def test_kubelet_kubeconfig_is_root_only(host, cluster_node):
     _root_file(host, KUBELET_CONF)
 
 
+def test_kubelet_unit_files_are_root_only(host, cluster_node):
+    """CIS 4.1.1: every file systemd reads for the kubelet unit has mode 0600."""
+    listing = host.check_output("systemctl cat kubelet.service")
+    paths = [line[2:] for line in listing.splitlines() if line.startswith("# /")]
+    assert paths, "systemd names no file for kubelet.service"
+    for path in paths:
+        _root_file(host, path)
+
+
 def test_forwarding_sysctls_are_set_and_persisted(host, cluster_node):
     assert host.sysctl("net.ipv4.ip_forward") == 1
     # The bridge netfilter switch exists once br_netfilter is loaded (or built in); where it exists it must be on.
@@ -163,6 +172,51 @@ def test_api_server_and_etcd_listen(host, control_plane):
 def test_static_pod_manifests_are_in_place(host, control_plane):
     for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert host.file(f"/etc/kubernetes/manifests/{name}.yaml").is_file, f"no static pod manifest for {name}"
+
+
+def _manifest_args(host, name):
+    """The command-line flags of a static pod's first container, as a dict (--flag=value; a bare --flag is "")."""
+    manifest = yaml.safe_load(host.file(f"/etc/kubernetes/manifests/{name}.yaml").content_string)
+    args = {}
+    for arg in manifest["spec"]["containers"][0]["command"][1:]:
+        key, _, value = arg.partition("=")
+        args[key.lstrip("-")] = value
+    return args
+
+
+def test_profiling_is_off_on_every_control_plane_component(host, control_plane):
+    """CIS 1.2.17, 1.3.2, 1.4.1 (control_plane_profiling)."""
+    wanted = "true" if control_plane.setting("control_plane_profiling") else "false"
+    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        assert _manifest_args(host, name).get("profiling", "true") == wanted, f"{name}: --profiling is not {wanted}"
+
+
+def test_api_server_writes_a_rotated_audit_log(host, control_plane):
+    """CIS 1.2.18-1.2.21 (control_plane_audit_log*): the flags, the root-only policy, a log that is being written."""
+    if not control_plane.setting("control_plane_audit_log"):
+        pytest.skip("control_plane_audit_log is false")
+    args = _manifest_args(host, "kube-apiserver")
+    log_dir = control_plane.setting("control_plane_audit_log_dir")
+    assert args.get("audit-log-path") == f"{log_dir}/audit.log"
+    assert args.get("audit-policy-file") == "/etc/kubernetes/audit/policy.yaml"
+    assert int(args["audit-log-maxage"]) >= 30 and int(args["audit-log-maxbackup"]) >= 10 \
+        and int(args["audit-log-maxsize"]) >= 100, args
+    _root_file(host, "/etc/kubernetes/audit/policy.yaml")
+    policy = yaml.safe_load(host.file("/etc/kubernetes/audit/policy.yaml").content_string)
+    assert policy == control_plane.setting("control_plane_audit_policy"), "the policy is not the inventory's"
+    assert host.file(log_dir).mode == 0o700, f"{log_dir} is not 0700"
+    log = host.file(f"{log_dir}/audit.log")
+    assert log.is_file and log.size > 0, f"{log_dir}/audit.log is missing or empty"
+
+
+def test_etcd_data_directory_belongs_to_the_etcd_owner(host, control_plane):
+    """CIS 1.1.11, 1.1.12 (kubeha_etcd_data_owner)."""
+    owner = control_plane.setting("kubeha_etcd_data_owner")
+    data = host.file("/var/lib/etcd")
+    assert data.is_directory and (data.user, data.group) == (owner, owner), f"/var/lib/etcd is {data.user}:{data.group}"
+    assert data.mode == 0o700, f"/var/lib/etcd has mode {data.mode:04o}"
+    if owner != "root":
+        assert host.user(owner).shell in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false"), "etcd's user can log in"
 
 
 def test_no_join_token_or_uploaded_certificates_are_left(host, control_plane):

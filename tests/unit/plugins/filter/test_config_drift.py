@@ -56,6 +56,16 @@ def test_empty_wanted_values_match_settings_kubeadm_left_out():
     assert config_drift({"scheduler": {}, "etcd": {"local": {"extraArgs": {}}}}, {"etcd": {"local": {}}}) == []
 
 
+def test_a_null_wanted_value_asks_for_the_setting_to_be_absent():
+    wanted = {"apiServer": {"extraArgs": {"authorization-mode": None, "profiling": None}, "extraVolumes": []},
+              "scheduler": {"extraArgs": {"profiling": None}}}
+    assert config_drift(wanted, RUNNING) == ["apiServer.extraArgs.authorization-mode"]
+    assert config_drift(wanted, RUNNING, details=True)[0] == {
+        "path": "apiServer.extraArgs.authorization-mode", "wanted": None, "current": "Node,RBAC"}
+    volumes = [{"name": "audit-log", "hostPath": "/var/log/kubernetes/audit", "mountPath": "/var/log/kubernetes/audit"}]
+    assert config_drift(wanted, {"apiServer": {"extraVolumes": volumes}}) == ["apiServer.extraVolumes"]
+
+
 def test_numbers_and_strings_that_print_the_same_are_equal_but_booleans_are_not_strings():
     assert config_drift({"port": 8443}, {"port": "8443"}) == []
     assert config_drift({"enabled": True}, {"enabled": "true"}) == ["enabled"]
