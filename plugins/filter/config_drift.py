@@ -14,8 +14,8 @@ description:
     paths of the settings that differ, sorted.
   - Only what the input states is compared; settings that kubeadm adds with its own defaults, and that the input
     does not mention, are not drift.
-  - A V(null) in the input means "must not be set": a running setting of that name is drift (a flag the inventory
-    turned off, such as an audit option, that the cluster still runs); a missing one is not. Empty values (V({}),
+  - A V(null) in the input means that the setting must not be set. A running setting of that name is drift (a flag
+    the inventory turned off, such as an audit option, that the cluster still runs); a missing one is not. Empty values (V({}),
     V([]), V(""), and dictionaries holding only such values) match a setting the running configuration leaves out.
   - Dictionaries are compared key by key, recursively. Lists are compared as a whole, except lists of plain strings,
     which are compared as sets when O(unordered) is V(true) (the default), so C(certSANs) in another order is not

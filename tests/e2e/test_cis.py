@@ -27,14 +27,14 @@ ACCEPTED = {
 def _bench(host):
     lab.run([str(lab.REPO_ROOT / "tools" / "kube-bench"), "run", host], timeout=900)
     data = json.loads((lab.REPO_ROOT / "reports" / f"kube-bench-{host}.json").read_text())
-    results = [(c["id"], t) for c in data["Controls"] for g in c["tests"] for t in g["results"]]
+    results = [t for c in data["Controls"] for g in c["tests"] for t in g["results"]]
     return {
         "totals": {k.replace("total_", ""): v for k, v in data["Totals"].items()},
         "sections": {c["id"]: {"pass": c["total_pass"], "fail": c["total_fail"], "warn": c["total_warn"]}
                      for c in data["Controls"]},
-        "fail": sorted(t["test_number"] for _, t in results if t["status"] == "FAIL"),
-        "warn": sorted(t["test_number"] for _, t in results if t["status"] == "WARN"),
-        "fail_detail": {t["test_number"]: t["test_desc"] for _, t in results if t["status"] == "FAIL"},
+        "fail": sorted(t["test_number"] for t in results if t["status"] == "FAIL"),
+        "warn": sorted(t["test_number"] for t in results if t["status"] == "WARN"),
+        "fail_detail": {t["test_number"]: t["test_desc"] for t in results if t["status"] == "FAIL"},
     }
 
 

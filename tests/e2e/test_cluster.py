@@ -154,13 +154,13 @@ def test_a_request_through_the_vip_is_in_an_api_servers_audit_log(hosts):
                 found += [(host, json.loads(line)) for line in out.splitlines() if line.strip()]
             return found
 
-        lab.wait_for(lambda: any(e["verb"] == "create" for _, e in entries()), 30, what=f"an audit entry for {name}")
+        lab.wait_for(lambda: any(e["verb"] == "create" for _host, e in entries()), 30, what=f"an audit entry for {name}")
         created = [(h, e) for h, e in entries() if e["verb"] == "create"]
         host, entry = created[0]
         assert entry["objectRef"]["resource"] == "configmaps" and entry["objectRef"]["name"] == name, entry
         assert entry["level"] == "Metadata" and entry["responseStatus"]["code"] == 201, entry
         assert entry["user"]["username"] == "kubernetes-admin", entry["user"]
-        assert not any("kubeha-audit-body-" + name in json.dumps(e) for _, e in entries()), \
+        assert not any("kubeha-audit-body-" + name in json.dumps(e) for _host, e in entries()), \
             "a request body reached the audit log"
     finally:
         lab.kubectl("-n", "default", "delete", "configmap", name, "--ignore-not-found")

@@ -179,7 +179,7 @@ def _manifest_args(host, name):
     manifest = yaml.safe_load(host.file(f"/etc/kubernetes/manifests/{name}.yaml").content_string)
     args = {}
     for arg in manifest["spec"]["containers"][0]["command"][1:]:
-        key, _, value = arg.partition("=")
+        key, _sep, value = arg.partition("=")
         args[key.lstrip("-")] = value
     return args
 
