@@ -24,7 +24,7 @@ def _flags(host):
     out = {}
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         manifest = lab.docker_exec(lab.container_of(host), "cat", f"/etc/kubernetes/manifests/{name}.yaml").stdout
-        out[name] = sorted(line.strip()[2:].split("=")[0] for line in manifest.splitlines()
+        out[name] = sorted(line.strip()[4:].split("=")[0] for line in manifest.splitlines()
                            if line.strip().startswith("- --") and ("profiling" in line or "audit" in line))
     return out
 
