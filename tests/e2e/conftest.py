@@ -12,14 +12,13 @@ import pytest
 import lab
 
 TEST_IMAGE = "kubeha.local/e2e-busybox:1"
+NAMESPACE = "kubeha-e2e"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "extended: a path another test of the default stages already crosses in its essentials; run by "
         "tools/test --stage extended, left out of the default stages (-m 'not extended') to keep the suite in its budget")
-
-NAMESPACE = "kubeha-e2e"
 
 
 def _build_test_image():
