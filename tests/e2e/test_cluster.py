@@ -5,8 +5,10 @@ Host-level state (services, file modes, ports, haproxy's view of the API servers
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
+import subprocess
 import textwrap
 
 import yaml
@@ -164,3 +166,39 @@ def test_a_request_through_the_vip_is_in_an_api_servers_audit_log(hosts):
             "a request body reached the audit log"
     finally:
         lab.kubectl("-n", "default", "delete", "configmap", name, "--ignore-not-found")
+
+
+ETCD_CERTS = ["--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/peer.crt",
+              "--key=/etc/kubernetes/pki/etcd/peer.key", "--endpoints=https://127.0.0.1:2379"]
+
+
+def etcd_raw(via, key):
+    """The bytes etcd stores under key, read with etcdctl in the etcd pod of `via` (never decoded by the API)."""
+    proc = subprocess.run([lab.KUBECTL, "--kubeconfig", lab.KUBECONFIG, "-n", "kube-system", "exec", f"etcd-{via}",
+                           "--", "etcdctl", *ETCD_CERTS, "get", key, "--print-value-only"],
+                          capture_output=True, timeout=120, check=True)
+    return proc.stdout
+
+
+def encryption_key_names(host):
+    """The names (never the secrets) of the aescbc keys in a control plane's encryption configuration, in order."""
+    text = lab.docker_exec(lab.container_of(host), "cat", "/etc/kubernetes/encryption/config.yaml").stdout
+    return [k["name"] for k in yaml.safe_load(text)["resources"][0]["providers"][0]["aescbc"]["keys"]]
+
+
+def test_a_secret_is_stored_encrypted_in_etcd(hosts):
+    """CIS 1.2.29, 1.2.30 (control_plane_encryption_at_rest): etcd holds the Secret as aescbc ciphertext under the
+    key that encrypts (the first of the configuration), not its data."""
+    name = "kubeha-enc-" + secrets.token_hex(6)
+    value = "kubeha-plain-" + secrets.token_hex(8)
+    lab.kubectl("-n", "default", "create", "secret", "generic", name, f"--from-literal=probe={value}")
+    try:
+        first = hosts["control_plane"][0]
+        raw = etcd_raw(first, f"/registry/secrets/default/{name}")
+        key = encryption_key_names(first)[0]
+        assert raw.startswith(f"k8s:enc:aescbc:v1:{key}:".encode()), raw[:40]
+        assert value.encode() not in raw, "the Secret's data is in etcd in plain text"
+        read = lab.kubectl_json("-n", "default", "get", "secret", name)["data"]["probe"]
+        assert base64.b64decode(read).decode() == value, "the API does not give the Secret back"
+    finally:
+        lab.kubectl("-n", "default", "delete", "secret", name, "--ignore-not-found")

@@ -1,6 +1,7 @@
 """Secrets (issue 5): join tokens, certificate keys and the keepalived password never show up in
 `ansible-playbook -vvv` output, in files the run leaves on the controller, or in process arguments on the hosts;
-join credentials are short-lived and removed after the joins; admin kubeconfigs are private.
+join credentials are short-lived and removed after the joins; admin kubeconfigs are private. The keys that encrypt
+Secrets in etcd are searched for the same way.
 
 One site.yml run that really joins (a worker and a non-bootstrap control plane are reset first; the run is limited
 to them, as an operator re-joining hosts runs it: every task that handles a secret runs on a joiner or is delegated
@@ -206,6 +207,11 @@ def test_secrets_never_leak_and_join_credentials_are_short_lived(hosts):
     conf = lab.docker_exec(lab.container_of(bootstrap), "cat", "/etc/keepalived/keepalived.conf").stdout
     passwords = re.findall(r"auth_pass\s+(\S+)", conf)
     assert len(passwords) == 1, "no auth_pass in keepalived.conf"
+    # The keys that encrypt Secrets in etcd (the re-joining control plane gets them written by the run).
+    encryption = yaml.safe_load(lab.docker_exec(lab.container_of(bootstrap), "cat",
+                                                "/etc/kubernetes/encryption/config.yaml").stdout)
+    encryption_keys = [k["secret"] for k in encryption["resources"][0]["providers"][0]["aescbc"]["keys"]]
+    assert encryption_keys, "no encryption key on the bootstrap control plane"
 
     # The run, watched.
     # Positive controls, scanned like the secrets: a marker in the samplers' own process arguments on every host
@@ -248,7 +254,8 @@ def test_secrets_never_leak_and_join_credentials_are_short_lived(hosts):
                 keys.add(config["controlPlane"]["certificateKey"])
     assert set(join_docs) == set(joiners), f"join configurations seen on {sorted(join_docs)}, expected {joiners}"
     assert keys, "no certificate key captured from the joining control plane"
-    values = sorted(tokens) + sorted(t.split(".")[1] for t in tokens) + sorted(keys) + sorted(passwords)
+    values = (sorted(tokens) + sorted(t.split(".")[1] for t in tokens) + sorted(keys) + sorted(passwords)
+              + sorted(encryption_keys))
     pattern = re.compile("|".join(re.escape(n) for n in _needles(values)).encode())
     control = re.compile(re.escape(marker).encode())
 
@@ -264,6 +271,7 @@ def test_secrets_never_leak_and_join_credentials_are_short_lived(hosts):
     ps_controls = {h: sum(1 for line in lines if control.search(line.encode())) for h, lines in arg_lines.items()}
     report["scan"] = {
         "secrets": {"tokens": len(tokens), "certificate_keys": len(keys), "keepalived_passwords": len(passwords),
+                    "encryption_keys": len(encryption_keys),
                     "needles": len(_needles(values))},
         "vvv_output_bytes": len(output), "vvv_hits": vvv_hits,
         "controller_files": {k: v for k, v in files.items() if k not in ("hits", "controls")},

@@ -209,6 +209,25 @@ def test_api_server_writes_a_rotated_audit_log(host, control_plane):
     assert log.is_file and log.size > 0, f"{log_dir}/audit.log is missing or empty"
 
 
+def test_api_server_encrypts_secrets_with_a_root_only_key(host, control_plane):
+    """CIS 1.2.29, 1.2.30 (control_plane_encryption_at_rest): aescbc first, a 32-byte key, readable by root alone."""
+    if not control_plane.setting("control_plane_encryption_at_rest"):
+        pytest.skip("control_plane_encryption_at_rest is false")
+    path = "/etc/kubernetes/encryption/config.yaml"
+    assert _manifest_args(host, "kube-apiserver").get("encryption-provider-config") == path
+    _root_file(host, path)
+    assert host.file("/etc/kubernetes/encryption").mode == 0o700
+    config = yaml.safe_load(host.file(path).content_string)
+    first = config["resources"][0]
+    assert "secrets" in first["resources"], first["resources"]
+    # Booleans only: pytest would print the values of a failed comparison, and these are keys.
+    sizes_ok = bool(first["providers"][0]["aescbc"]["keys"]) and all(
+        len(base64.b64decode(k["secret"])) == 32 for k in first["providers"][0]["aescbc"]["keys"])
+    assert sizes_ok, "no aescbc key, or one that is not 32 bytes"
+    identity_last = first["providers"][-1] == {"identity": {}}
+    assert identity_last, "identity is not the last provider"
+
+
 def test_etcd_data_directory_belongs_to_the_etcd_owner(host, control_plane):
     """CIS 1.1.11, 1.1.12 (kubeha_etcd_data_owner)."""
     owner = control_plane.setting("kubeha_etcd_data_owner")
