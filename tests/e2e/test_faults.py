@@ -31,6 +31,8 @@ BLACKOUT_GOAL = 5.0
 # Other outages through the VIP (failback, a control plane powered off: haproxy's own health check, 3 x 3 s,
 # takes the dead API server out) are bounded more loosely.
 BLACKOUT_BOUND = 10.0
+# The check before every control-plane restart, on its own (roles/etcd/tasks/quorum.yml).
+QUORUM_PLAYBOOK = Path(__file__).parent / "playbooks" / "quorum.yml"
 ETCD_CERTS = ["--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/peer.crt",
               "--key=/etc/kubernetes/pki/etcd/peer.key", "--endpoints=https://127.0.0.1:2379"]
 
@@ -267,7 +269,12 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
                         break  # its read and delete would fail with NotFound: not failures of their own
             i += 1
         members = etcd_health(survivor)
-        down = {"probe": probe.outage(stopped), "docker_stop_s": round(powered_off, 1),
+        # What stands before every restart of a control plane: with the victim down, the survivor's etcd member
+        # must not stop (a settings change, new certificates or keys would take the API down). Refused, naming it.
+        asked = time.time()
+        refusal, _ = lab.playbook("-e", f"quorum_host={survivor}", "-e", "etcd_quorum_wait=5", path=QUORUM_PLAYBOOK)
+        quorum_check = {"refused": refusal.returncode != 0, "s": round(time.time() - asked, 1)}
+        down = {"probe": probe.outage(stopped), "docker_stop_s": round(powered_off, 1), "quorum_check": quorum_check,
                 "operations": len(ops), "failed_operations": sum(1 for o in ops if not o[2]),
                 "last_failure_s": max((round(o[0], 1) for o in ops if not o[2]), default=None),
                 "etcd_healthy_members": sum(members.values()), "etcd_members": len(members)}
@@ -276,6 +283,7 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
         started = time.time()
         recovery = power_on(victim, started)
     recovery["etcd_all_healthy_s"] = wait_etcd_healthy(survivor, len(cps), started)
+    allowed, _ = lab.playbook("-e", f"quorum_host={survivor}", path=QUORUM_PLAYBOOK)
     lab.wait_for(lambda: lab.run(["curl", "-skf", "--max-time", "3",
                                   f"https://{hosts['hostvars'][victim]['ansible_host']}:6443/readyz"],
                                  check=False).returncode == 0, 300, interval=3, what=f"the API server on {victim}")
@@ -285,6 +293,10 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
     if unsure:
         lab.kubectl("-n", "default", "delete", "configmap", *sorted(set(unsure)), "--ignore-not-found", check=False)
     report("control-plane-loss", {"victim": victim, "while_down": down, "recovery": recovery})
+    said = f"Restarting {survivor} now would stop its etcd member and leave {len(cps) - 2} healthy of {len(cps)} voting members"
+    assert quorum_check["refused"] and said in refusal.stdout and f"Not healthy: {victim} (" in refusal.stdout, \
+        refusal.stdout[-3000:]
+    assert allowed.returncode == 0, f"the quorum check refused with every member back: {allowed.stdout[-3000:]}"
     late = [o for o in ops if o[0] >= 30]
     assert late and all(o[2] for o in late), f"reads/writes still failing 30 s after {victim} went down: {down}"
     assert sum(1 for o in ops if o[2] and o[1] == "write") >= 10 and any(o[2] and o[1] == "read" for o in ops), down
