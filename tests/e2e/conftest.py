@@ -17,8 +17,8 @@ NAMESPACE = "kubeha-e2e"
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "extended: a path another test of the default stages already crosses in its essentials; run by "
-        "tools/test --stage extended, left out of the default stages (-m 'not extended') to keep the suite in its budget")
+        "markers", "extended: left out of the default stages (-m 'not extended') so that .ci/run fits its time budget "
+        "on a brand-new machine (docs/testing-budget.md says which paths that leaves to tools/test --stage extended)")
 
 
 def _build_test_image():

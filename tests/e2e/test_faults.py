@@ -293,9 +293,10 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
     if unsure:
         lab.kubectl("-n", "default", "delete", "configmap", *sorted(set(unsure)), "--ignore-not-found", check=False)
     report("control-plane-loss", {"victim": victim, "while_down": down, "recovery": recovery})
-    said = f"Restarting {survivor} now would stop its etcd member and leave {len(cps) - 2} healthy of {len(cps)} voting members"
-    assert quorum_check["refused"] and said in refusal.stdout and f"Not healthy: {victim} (" in refusal.stdout, \
-        refusal.stdout[-3000:]
+    said = " ".join(refusal.stdout.split())  # the message may be wrapped
+    assert quorum_check["refused"], refusal.stdout[-3000:]
+    assert f"Restarting {survivor} now would stop its etcd member and leave {len(cps) - 2} healthy of {len(cps)} " \
+        "voting members" in said and f"Not healthy: {victim} (" in said, refusal.stdout[-3000:]
     assert allowed.returncode == 0, f"the quorum check refused with every member back: {allowed.stdout[-3000:]}"
     late = [o for o in ops if o[0] >= 30]
     assert late and all(o[2] for o in late), f"reads/writes still failing 30 s after {victim} went down: {down}"
@@ -373,6 +374,8 @@ def test_rerun_after_a_join_stopped_midway_converges_and_renews_expiring_tokens(
     lab.wait_nodes_ready(hosts["control_plane"] + hosts["node"], timeout=300)
 
 
+# Extended (2026-11-28): out of .ci/run's budget on a brand-new machine; docs/testing-budget.md.
+@pytest.mark.extended
 def test_rerun_without_the_first_control_plane_bootstraps_from_another(hosts, api):
     cps, workers = hosts["control_plane"], hosts["node"]
     first, worker = cps[0], workers[-1]
