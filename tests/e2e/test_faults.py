@@ -272,7 +272,7 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
         # What stands before every restart of a control plane: with the victim down, the survivor's etcd member
         # must not stop (a settings change, new certificates or keys would take the API down). Refused, naming it.
         asked = time.time()
-        refusal, _ = lab.playbook("-e", f"quorum_host={survivor}", "-e", "etcd_quorum_wait=5", path=QUORUM_PLAYBOOK)
+        refusal = lab.playbook("-e", f"quorum_host={survivor}", "-e", "etcd_quorum_wait=5", path=QUORUM_PLAYBOOK)[0]
         quorum_check = {"refused": refusal.returncode != 0, "s": round(time.time() - asked, 1)}
         down = {"probe": probe.outage(stopped), "docker_stop_s": round(powered_off, 1), "quorum_check": quorum_check,
                 "operations": len(ops), "failed_operations": sum(1 for o in ops if not o[2]),
@@ -283,7 +283,7 @@ def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts
         started = time.time()
         recovery = power_on(victim, started)
     recovery["etcd_all_healthy_s"] = wait_etcd_healthy(survivor, len(cps), started)
-    allowed, _ = lab.playbook("-e", f"quorum_host={survivor}", path=QUORUM_PLAYBOOK)
+    allowed = lab.playbook("-e", f"quorum_host={survivor}", path=QUORUM_PLAYBOOK)[0]
     lab.wait_for(lambda: lab.run(["curl", "-skf", "--max-time", "3",
                                   f"https://{hosts['hostvars'][victim]['ansible_host']}:6443/readyz"],
                                  check=False).returncode == 0, 300, interval=3, what=f"the API server on {victim}")
