@@ -115,8 +115,6 @@ def test_a_reimaged_control_plane_and_a_new_worker_join_with_limit_into_the_same
         lab_up(hosts)
 
 
-# Extended (2026-11-28): out of .ci/run's budget on a brand-new machine; docs/testing-budget.md.
-@pytest.mark.extended
 def test_a_control_plane_powered_off_half_way_through_its_join_converges_on_the_next_run(hosts):
     cps = hosts["control_plane"]
     target, survivor = cps[-1], cps[0]
