@@ -21,6 +21,7 @@ from test_bad_input import CONTROLLER_ACTIONS, REPO_ROOT, build_inventory, messa
 
 REMOVE = REPO_ROOT / "playbooks" / "remove_node.yml"
 RESET = REPO_ROOT / "playbooks" / "reset.yml"
+UPGRADE = REPO_ROOT / "playbooks" / "upgrade.yml"
 
 
 def extra_vars(**values):
@@ -55,6 +56,15 @@ CASES = [
      ["set kubeha_reset_confirm=true to go ahead"]),
     ("reset-with-limit", RESET, ["-e", "kubeha_reset_confirm=yes", "--limit", "worker1"],
      ["playbooks/reset.yml resets the whole inventory and does not take --limit (worker1)"]),
+    ("upgrade-with-limit", UPGRADE, ["--limit", "worker1"],
+     ["playbooks/upgrade.yml moves the whole cluster, control planes first, and does not take --limit (worker1)"]),
+    ("upgrade-online", UPGRADE, ["-e", "kubeha_install_source=online"],
+     ["playbooks/upgrade.yml upgrades clusters installed from the offline bundle",
+      "(kubeha_install_source=online) are not supported by it yet"]),
+    ("upgrade-worker-batch-zero", UPGRADE, extra_vars(kubeha_upgrade_worker_batch=0),
+     ['kubeha_upgrade_worker_batch is "0": give a positive number of workers, or a percentage such as 25%']),
+    ("upgrade-drain-timeout-negative", UPGRADE, extra_vars(kubeha_upgrade_drain_timeout=-1),
+     ['kubeha_upgrade_drain_timeout is "-1": give a positive number of seconds']),
 ]
 
 
