@@ -155,3 +155,48 @@ def test_etcd_backup_then_restore_brings_back_the_snapshot_with_new_members(host
 @pytest.fixture(autouse=True)
 def _hosts_exist(hosts):
     assert hosts["control_plane"], "no control planes in the lab inventory"
+
+
+def test_lost_quorum_recovered_from_the_survivors_own_data_then_the_others_rejoin(hosts):
+    """Two of three control planes lost for good (their containers powered off, then replaced by fresh ones): the
+    API cannot write. etcd_restore.yml --limit <survivor> -e etcd_restore_survivor=<survivor> makes the survivor a
+    one-member etcd cluster from its own data (no snapshot): the API answers through the VIP with the data of before.
+    The lost control planes come back re-imaged and site.yml joins them into the same cluster (3 members, same CA)."""
+    cps = hosts["control_plane"]
+    survivor, lost = cps[1], [cps[0], cps[2]]
+    lab.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", timeout=180)
+    lab.kubectl("create", "namespace", NAMESPACE)
+    write_markers("quorum", 2)
+    ca = lab.docker_exec(lab.container_of(survivor), "sha256sum", "/etc/kubernetes/pki/ca.crt").stdout.split()[0]
+
+    for host in lost:
+        lab.run(["docker", "stop", "--time", "5", lab.container_of(host)])
+    figures = {}
+    started = time.time()
+    proc, recap = maintenance("etcd_restore.yml", "--limit", survivor, "-e", f"etcd_restore_survivor={survivor}",
+                              "-e", "etcd_restore_confirm=true")
+    lab.clean_run(proc, recap)
+    figures["restore_s"] = round(time.time() - started, 1)
+    markers = lab.wait_for(configmaps, 180, interval=3, what="the ConfigMaps through the VIP")
+    assert set(markers) == {"quorum-0", "quorum-1"}, markers
+    assert list(etcd_member_ids(survivor)) == [survivor]
+    lab.kubectl("-n", NAMESPACE, "create", "configmap", "quorum-written-after", "--from-literal=marker=after")
+
+    # The lost ones come back as new machines (their old etcd data would still name the old cluster).
+    for host in lost:
+        lab.run(["docker", "rm", "-f", "-v", lab.container_of(host)])
+    lab.run([lab.REPO_ROOT / "tools" / "lab", "up", "--control-planes", str(len(cps)),
+             "--workers", str(len(hosts["node"]))], timeout=900)
+    started = time.time()
+    proc, recap = lab.playbook(timeout=3600)
+    lab.clean_run(proc, recap)
+    figures["rejoin_s"] = round(time.time() - started, 1)
+    assert "no cluster yet: kubeadm init on" not in proc.stdout, "site.yml would have started a second cluster"
+    assert sorted(etcd_member_ids(survivor)) == sorted(cps)
+    for host in cps:
+        digest = lab.docker_exec(lab.container_of(host), "sha256sum", "/etc/kubernetes/pki/ca.crt").stdout.split()[0]
+        assert digest == ca, f"{host} has another cluster CA"
+    lab.wait_nodes_ready(cps + hosts["node"], timeout=300)
+    assert "quorum-written-after" in configmaps()
+    lab.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
+    report("lost-quorum", figures)
