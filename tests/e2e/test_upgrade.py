@@ -147,13 +147,13 @@ def test_upgrade_interrupted_then_finished_without_api_downtime(hosts, api, targ
     assert proxy["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f":v{TARGET}")
     test_faults.wait_etcd_healthy(cps[0], len(cps), time.time())
 
-    for phase in ("interrupted", "finish"):
-        assert figures[phase]["failed_probes"] == 0 or figures[phase]["blackout_s"] <= test_faults.BLACKOUT_GOAL, \
-            (phase, figures[phase])
-
     started = time.time()
     proc, recap = lab.playbook("-e", f"kubeha_kubernetes_version={TARGET}", "-e", f"kubeha_bundle_path={TARGET_BUNDLE}")
     lab.clean_run(proc, recap)
     figures["site_after_s"] = round(time.time() - started, 1)
     report(figures)
     assert not {h: r["changed"] for h, r in recap.items() if r["changed"]}, recap
+
+    # Every static pod restart (kubeadm's, and the new kubelet's on each control plane) happens drained in haproxy.
+    for phase in ("interrupted", "finish"):
+        assert figures[phase]["failed_probes"] == 0, (phase, figures[phase])
