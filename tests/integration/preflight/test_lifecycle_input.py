@@ -58,6 +58,8 @@ CASES = [
      ["playbooks/reset.yml resets the whole inventory and does not take --limit (worker1)"]),
     ("upgrade-with-limit", UPGRADE, ["--limit", "worker1"],
      ["playbooks/upgrade.yml moves the whole cluster, control planes first, and does not take --limit (worker1)"]),
+    ("upgrade-check-mode", UPGRADE, ["--check"],
+     ["playbooks/upgrade.yml has no --check: its steps wait for the new versions"]),
     ("upgrade-online", UPGRADE, ["-e", "kubeha_install_source=online"],
      ["playbooks/upgrade.yml upgrades clusters installed from the offline bundle",
       "(kubeha_install_source=online) are not supported by it yet"]),
