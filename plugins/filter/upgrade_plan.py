@@ -160,9 +160,9 @@ def upgrade_plan(target, nodes, apiservers, cluster_version, etcd_health, contro
                       "than the API servers." % (", ".join("%s (%s)" % (n, kubelets[n]) for n in newer), _text(to)))
     older = sorted(n for n, v in kubelets.items() if _version(v, n)[:2] < (to[0], to[1] - 1)) if version_ok else []
     if older:
+        named = ", ".join("%s (%s)" % (n, kubelets[n]) for n in older)
         errors.append("The kubelet of %s is more than one minor behind %s: kubeadm refuses such a skew. Upgrade "
-                      "those nodes to 1.%d first." % (", ".join("%s (%s)" % (n, kubelets[n]) for n in older),
-                                                     _text(to), to[1] - 1))
+                      "those nodes to 1.%d first." % (named, _text(to), to[1] - 1))
     strangers = sorted(set(kubelets) - set(hosts))
     if strangers:
         errors.append("The cluster has nodes that are not in the inventory's k8s_cluster: %s. Add them to the "
