@@ -1,21 +1,25 @@
 """playbooks/upgrade.yml on the live lab cluster (issue 10): 1.25.0 -> the 1.26 bundle's version, with the API probed
-through the VIP the whole time; the run is interrupted once the control planes' static pods are done (the playbook
+through the VIP the whole time and a workload (a Deployment on every node behind a NodePort Service, with a
+PodDisruptionBudget) probed through the VIP as its clients would, both every 0.1 s (goal: no failed request); the run is interrupted once the control planes' static pods are done (the playbook
 killed as the kubelets' play starts) and run again, which finishes the job; then every node and static pod runs the
 new version, etcd is healthy, the snapshot taken first is on the controller, and site.yml at the new version changes
 nothing. Before that, a skipped minor is refused with nothing changed.
 
 The lab ends at the new version: tools/test --stage upgrade runs last and its lab is not reused (tools/deploy-lab
 builds the next). Needs the target bundle: tools/bundle/build --version $KUBEHA_UPGRADE_VERSION (1.26.13 by default:
-the newest 1.26 patch whose modules the Go module proxy serves in full). Figures: reports/e2e-upgrade.json.
+the newest 1.26 patch whose modules the Go module proxy serves in full). Figures (probe counts, the longest gap, the upgrade's wall time): reports/e2e-upgrade.json.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import textwrap
 import time
 
 import pytest
@@ -32,8 +36,35 @@ CACHE = os.environ.get("KUBEHA_CACHE", "/var/cache/kubeha")
 TARGET_BUNDLE = f"{CACHE}/bundles/v{TARGET}-amd64"
 SNAPSHOTS = lab.REPO_ROOT / ".lab" / "upgrade-snapshots"
 MARK = "kubeha.cluster/upgrade-cordoned"  # _kubeha_upgrade_mark
+# The runs' output, with ansible.posix.profile_tasks' time per task, for the figures in docs/lifecycle.md.
+LOGS = lab.LAB_DIR / "upgrade-logs"
+PROFILED = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"}
 TARGET_ARGS = ["-e", f"kubeha_kubernetes_version={TARGET}", "-e", f"kubeha_bundle_path={TARGET_BUNDLE}",
                "-e", f"etcd_backup_dir={SNAPSHOTS}"]
+
+
+WORKLOAD = "upgrade-web"
+REPLICAS = 5
+
+
+class ServiceProbe(test_faults.ApiProbe):
+    """GET / of the workload's NodePort Service through the VIP (kube-proxy answers a NodePort on every local
+    address, the VIP included), every ~0.1 s on a fresh connection, 5 s patience: a client of the workload."""
+
+    def __init__(self, host, port):
+        super().__init__((host, port, None), timeout=5.0, path="/")
+
+    def probe(self):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request("GET", self.path)
+            response = conn.getresponse()
+            response.read()
+            return response.status == 200 or f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException, socket.timeout) as exc:
+            return f"{type(exc).__name__}: {exc}"[:120]
+        finally:
+            conn.close()
 
 
 def report(data):
@@ -68,7 +99,7 @@ def run_until(args, marker, timeout=3600):
     """Run the upgrade and kill it as soon as its output shows `marker` (an interruption at a known point)."""
     cmd = ["ansible-playbook", "-i", str(lab.INVENTORY), str(UPGRADE), "-e", f"kubeha_bundle_path={lab.BUNDLE}", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # noqa: S603
-                            start_new_session=True)
+                            start_new_session=True, env=PROFILED)
     seen, deadline = [], time.monotonic() + timeout
     try:
         for line in proc.stdout:
@@ -96,6 +127,55 @@ def target_bundle():
     return TARGET_BUNDLE
 
 
+@pytest.fixture(scope="module")
+def workload(namespace, test_image):
+    """A Deployment of REPLICAS web servers spread over every node (control planes too), a PodDisruptionBudget of one
+    unavailable, and a NodePort Service: what an operator's application looks like to a drain. The pods behave as a
+    well-made workload does: ready only when they answer, and still answering for 5 s after they are told to stop
+    (preStop) while kube-proxy takes them out of the Service's endpoints."""
+    lab.kubectl("apply", "-f", "-", input_text=textwrap.dedent(f"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: {WORKLOAD}, namespace: {namespace}}}
+        spec:
+          replicas: {REPLICAS}
+          selector: {{matchLabels: {{app: {WORKLOAD}}}}}
+          template:
+            metadata: {{labels: {{app: {WORKLOAD}}}}}
+            spec:
+              terminationGracePeriodSeconds: 20
+              tolerations: [{{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}}]
+              topologySpreadConstraints:
+              - {{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+                  labelSelector: {{matchLabels: {{app: {WORKLOAD}}}}}}}
+              containers:
+              - name: web
+                image: {test_image}
+                imagePullPolicy: Never
+                command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                ports: [{{containerPort: 8080}}]
+                readinessProbe: {{httpGet: {{path: /, port: 8080}}, periodSeconds: 1, failureThreshold: 1}}
+                lifecycle: {{preStop: {{exec: {{command: ["sleep", "5"]}}}}}}
+        ---
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {{name: {WORKLOAD}, namespace: {namespace}}}
+        spec:
+          maxUnavailable: 1
+          selector: {{matchLabels: {{app: {WORKLOAD}}}}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: {WORKLOAD}, namespace: {namespace}}}
+        spec:
+          type: NodePort
+          selector: {{app: {WORKLOAD}}}
+          ports: [{{port: 80, targetPort: 8080}}]
+        """))
+    lab.kubectl("-n", namespace, "rollout", "status", f"deployment/{WORKLOAD}", "--timeout=300s", timeout=320)
+    return lab.kubectl_json("-n", namespace, "get", "service", WORKLOAD)["spec"]["ports"][0]["nodePort"]
+
+
 def test_a_skipped_minor_is_refused_before_anything_changes(hosts, target_bundle, tmp_path):
     before = cluster_version()
     major, minor, _patch = TARGET.split(".")
@@ -111,16 +191,22 @@ def test_a_skipped_minor_is_refused_before_anything_changes(hosts, target_bundle
     assert cluster_version() == before
 
 
-def test_upgrade_interrupted_then_finished_without_api_downtime(hosts, api, target_bundle):
+def test_upgrade_interrupted_then_finished_without_api_or_service_downtime(hosts, api, target_bundle, namespace,
+                                                                          workload):
     cps, workers = hosts["control_plane"], hosts["node"]
     before = cluster_version()
     assert before != f"v{TARGET}", f"the lab already runs {before}: deploy a fresh one (tools/deploy-lab)"
     shutil.rmtree(SNAPSHOTS, ignore_errors=True)
     figures = {"from": before, "to": TARGET}
+    service = ServiceProbe(api[0], workload)
+    service.start()
+    service_since = time.time()
 
     # First run: killed when the kubelets' play starts (every control plane's static pods are at the target).
     (out, _rc), figures["interrupted"] = probed(
         api, lambda: run_until(TARGET_ARGS, "PLAY [Upgrade - kubelets of the control planes"))
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / "1-interrupted.log").write_text(out)
     assert "PLAY [Upgrade - kubelets of the control planes" in out, out[-6000:]
     assert "kubeadm upgrade apply" in out and "kubeadm upgrade node" in out, out[-6000:]
     assert cluster_version() == f"v{TARGET}"
@@ -130,9 +216,14 @@ def test_upgrade_interrupted_then_finished_without_api_downtime(hosts, api, targ
     assert snapshots, f"no etcd snapshot under {SNAPSHOTS}"
 
     # Second run: finishes the kubelets and converges the rest.
-    (proc, recap), figures["finish"] = probed(api, lambda: lab.playbook(*TARGET_ARGS, path=UPGRADE))
+    (proc, recap), figures["finish"] = probed(api, lambda: lab.playbook(*TARGET_ARGS, path=UPGRADE, env=PROFILED))
+    (LOGS / "2-finish.log").write_text(proc.stdout)
     lab.clean_run(proc, recap)
     assert "Upgrade the static pods - kubeadm upgrade" not in proc.stdout, "the second run upgraded static pods again"
+    service.stop()
+    figures["service"] = service.outage(service_since)
+    figures["upgrade_wall_s"] = round(figures["interrupted"]["run_s"] + figures["finish"]["run_s"], 1)
+    lab.kubectl("-n", namespace, "rollout", "status", f"deployment/{WORKLOAD}", "--timeout=120s", timeout=140)
 
     nodes = lab.kubectl_json("get", "nodes")["items"]
     kubelets = {n["metadata"]["name"]: n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes}
@@ -157,3 +248,5 @@ def test_upgrade_interrupted_then_finished_without_api_downtime(hosts, api, targ
     # Every static pod restart (kubeadm's, and the new kubelet's on each control plane) happens drained in haproxy.
     for phase in ("interrupted", "finish"):
         assert figures[phase]["failed_probes"] == 0, (phase, figures[phase])
+    # The workload's Service answers through every drain (PodDisruptionBudget respected, endpoints moved first).
+    assert figures["service"]["failed_probes"] == 0, figures["service"]
