@@ -111,6 +111,8 @@ HOST_BIN = "/usr/local/bin"  # where the bundle install puts kubeadm, kubelet an
 TOKEN_DESCRIPTION = "kubeha.cluster join token"  # membership_token_description
 PROXY_TOKEN_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"  # kubeadm's own
 REPORTS = REPO_ROOT / "reports"
+# The test image's web server (busybox httpd on 8080, answering with the pod's name), as a manifest's command list.
+WEB_SERVER_COMMAND = '["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]'
 
 
 def clean_run(proc, recap):

@@ -91,7 +91,7 @@ def _web_pod(namespace, image, name, node):
           - name: web
             image: {image}
             imagePullPolicy: Never
-            command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+            command: {lab.WEB_SERVER_COMMAND}
             ports: [{{containerPort: 8080}}]
         """)
 

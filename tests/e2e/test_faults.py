@@ -208,13 +208,14 @@ def report(name, data):
 # --- tests --------------------------------------------------------------------------------------------------
 
 def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
-    holder = single_holder(hosts)
     probe = ApiProbe(api)
     probe.start()
-    figures = {"holder": holder}
+    figures, touched = {}, []
     try:
         lab.wait_for(lambda: probe.stable(time.time() - 5, 2.0), 30, what="the API through the VIP")
         for service in ("haproxy", "keepalived"):
+            holder = single_holder(hosts)
+            touched.append((holder, service))
             stopped = time.time()
             lab.docker_exec(lab.container_of(holder), "systemctl", "stop", service)
             new = single_holder(hosts, not_on=holder)
@@ -222,22 +223,27 @@ def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
             lab.wait_for(lambda since=stopped: probe.stable(since, 3.0), 60, interval=0.5,
                          what="the API through the VIP again")
             lab.kubectl("get", "nodes", "--request-timeout=10s")  # kubectl through the VIP works again
-            failover = {**probe.outage(stopped), "new_holder": new, "vip_moved_within_s": round(moved, 1)}
+            failover = {**probe.outage(stopped), "holder": holder, "new_holder": new, "vip_moved_within_s": round(moved, 1)}
+            # The old holder comes back: nopreempt keeps the VIP where it is (moving it back would cut the
+            # connections through it once more). Wait past keepalived's start and its checks' rise (2 x 3 s).
             started = time.time()
             lab.docker_exec(lab.container_of(holder), "systemctl", "start", service)
-            lab.wait_for(lambda: vip_holders(hosts) == [holder], 90, interval=0.5, what=f"the VIP back on {holder}")
-            lab.wait_for(lambda since=started: probe.stable(since, 3.0), 60, interval=0.5, what="the API after the failback")
-            figures[f"{service}_stopped"] = {"failover": failover, "failback": probe.outage(started)}
+            lab.wait_for(lambda h=holder: lab.docker_exec(lab.container_of(h), "systemctl", "is-active", "keepalived", "haproxy",
+                                                          check=False).returncode == 0, 60, interval=0.5,
+                         what=f"keepalived and haproxy running on {holder} again")
+            time.sleep(15)
+            figures[f"{service}_stopped"] = {"failover": failover, "comeback": {**probe.outage(started), "vip_holders": vip_holders(hosts)}}
     finally:
         probe.stop()
-        for service in ("haproxy", "keepalived"):
+        for holder, service in touched:
             lab.docker_exec(lab.container_of(holder), "systemctl", "start", service, check=False)
-    figures["goal_s"], figures["bound_s"] = BLACKOUT_GOAL, BLACKOUT_BOUND
+    figures["goal_s"] = BLACKOUT_GOAL
     report("vip", figures)
     for service in ("haproxy", "keepalived"):
-        failover = figures[f"{service}_stopped"]["failover"]
+        failover, comeback = figures[f"{service}_stopped"]["failover"], figures[f"{service}_stopped"]["comeback"]
         assert failover["blackout_s"] <= BLACKOUT_GOAL, f"{service} stopped: {failover}"
-        assert figures[f"{service}_stopped"]["failback"]["blackout_s"] <= BLACKOUT_BOUND, figures
+        assert comeback["vip_holders"] == [failover["new_holder"]], f"{service} back on {failover['holder']}: the VIP moved: {comeback}"
+        assert comeback["failed_probes"] == 0, f"{service} back on {failover['holder']}: the API failed through the VIP: {comeback}"
 
 
 def test_api_keeps_serving_with_a_control_plane_down_and_it_recovers_alone(hosts, api):

@@ -159,7 +159,7 @@ def workload(namespace, test_image):
               - name: web
                 image: {test_image}
                 imagePullPolicy: Never
-                command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                command: {lab.WEB_SERVER_COMMAND}
                 ports: [{{containerPort: 8080}}]
                 readinessProbe: {{httpGet: {{path: /, port: 8080}}, periodSeconds: 2, timeoutSeconds: 2,
                                  failureThreshold: 3}}
