@@ -28,7 +28,7 @@ import lab
 # haproxy every second (2 failures trip it) and then goes to FAULT, which hands the VIP over at once with a
 # priority-0 advertisement, as a stopped keepalived does: about 2 s expected (docs/reliability.md).
 BLACKOUT_GOAL = 5.0
-# Other outages through the VIP (failback, a control plane powered off: haproxy's own health check, 3 x 3 s,
+# Other outages through the VIP (a control plane powered off: haproxy's own health check, 3 x 3 s,
 # takes the dead API server out) are bounded more loosely.
 BLACKOUT_BOUND = 10.0
 # The check before every control-plane restart, on its own (roles/etcd/tasks/quorum.yml).
