@@ -115,6 +115,12 @@ REPORTS = REPO_ROOT / "reports"
 WEB_SERVER_COMMAND = '["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]'
 
 
+def unit_state(host, unit):
+    """`systemctl is-active <unit>` on a lab host: "active", "inactive", "failed", "unknown"..."""
+    proc = docker_exec(container_of(host), "systemctl", "is-active", unit, check=False, timeout=30)
+    return proc.stdout.strip()
+
+
 def clean_run(proc, recap):
     """Assert that a site.yml run (lab.playbook's result) succeeded on every host."""
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]

@@ -228,9 +228,8 @@ def test_vip_moves_when_haproxy_then_keepalived_stop_on_its_holder(hosts, api):
             # connections through it once more). Wait past keepalived's start and its checks' rise (2 x 3 s).
             started = time.time()
             lab.docker_exec(lab.container_of(holder), "systemctl", "start", service)
-            lab.wait_for(lambda h=holder: lab.docker_exec(lab.container_of(h), "systemctl", "is-active", "keepalived", "haproxy",
-                                                          check=False).returncode == 0, 60, interval=0.5,
-                         what=f"keepalived and haproxy running on {holder} again")
+            lab.wait_for(lambda h=holder: all(lab.unit_state(h, u) == "active" for u in ("keepalived", "haproxy")), 60,
+                         interval=0.5, what=f"keepalived and haproxy running on {holder} again")
             time.sleep(15)
             figures[f"{service}_stopped"] = {"failover": failover, "comeback": {**probe.outage(started), "vip_holders": vip_holders(hosts)}}
     finally:

@@ -33,11 +33,6 @@ def _holds(host, vip):
     return proc.returncode == 0 and f" {vip}/" in proc.stdout
 
 
-def _active(host, unit):
-    proc = lab.docker_exec(lab.container_of(host), "systemctl", "is-active", unit, check=False, timeout=30)
-    return proc.stdout.strip()
-
-
 @pytest.fixture(scope="module", autouse=True)
 def lab_down_at_the_end():
     yield
@@ -83,10 +78,10 @@ def test_layout_builds_a_cluster_that_reruns_without_change(layout, request):
     report["vip_holder"] = held[0]
     if lbs:
         for host in lbs:
-            assert _active(host, "haproxy") == "active" and _active(host, "keepalived") == "active", host
-            assert _active(host, "kubelet") != "active", f"{host} runs a kubelet"
+            assert lab.unit_state(host, "haproxy") == "active" and lab.unit_state(host, "keepalived") == "active", host
+            assert lab.unit_state(host, "kubelet") != "active", f"{host} runs a kubelet"
         for host in cps:
-            assert _active(host, "haproxy") != "active" and _active(host, "keepalived") != "active", \
+            assert lab.unit_state(host, "haproxy") != "active" and lab.unit_state(host, "keepalived") != "active", \
                 f"{host} runs the load balancer although kube_lb holds it"
 
     # The second run changes nothing.

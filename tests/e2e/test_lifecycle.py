@@ -89,7 +89,7 @@ def host_is_clean(host, vip_address):
     """What a host that left the cluster must look like; returns a list of what is wrong."""
     wrong = []
     enabled = sh(host, "systemctl is-enabled kubelet", check=False).stdout.strip()
-    active = sh(host, "systemctl is-active kubelet", check=False).stdout.strip()
+    active = lab.unit_state(host, "kubelet")
     if enabled != "disabled" or active == "active":
         wrong.append(f"kubelet {enabled}/{active}")
     files = sh(host, "find /etc/kubernetes/pki /etc/kubernetes/manifests /etc/kubernetes/kubeha /var/lib/etcd "
@@ -113,7 +113,7 @@ def host_is_clean(host, vip_address):
         wrong.append("holds the VIP")
     if sh(host, "docker ps -a --format '{{.Names}}' | grep '^k8s_'", check=False).stdout.strip():
         wrong.append("k8s_ containers left")
-    if sh(host, "systemctl is-active docker", check=False).stdout.strip() != "active":
+    if lab.unit_state(host, "docker") != "active":
         wrong.append("Docker is not running")
     return wrong
 
@@ -149,7 +149,7 @@ def test_remove_a_worker_and_the_first_control_plane_then_add_them_back(hosts, a
         assert [name for name, _addr in servers] == stay, f"{lb}: haproxy backends {servers}"
         assert address(hosts, first) not in keepalived_peers(lb), f"{lb}: keepalived still peers with {first}"
     for s in ("keepalived", "haproxy"):
-        assert sh(first, f"systemctl is-active {s}", check=False).stdout.strip() != "active", f"{s} runs on {first}"
+        assert lab.unit_state(first, s) != "active", f"{s} runs on {first}"
     # Removing the VIP holder moves the VIP like a stopped keepalived does (test_faults' goal); otherwise no outage.
     for target, fig in figures.items():
         assert fig["blackout_s"] <= test_faults.BLACKOUT_GOAL, (target, fig)
