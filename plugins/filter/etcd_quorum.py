@@ -12,9 +12,13 @@ description:
   - Takes etcd's member list (C(etcdctl member list -w json), asked from the member that would stop, whose ID the
     answer's header gives) and the members' health (C(etcdctl endpoint health --cluster -w json)), and tells whether
     that member can stop now without the others losing quorum.
-  - It cannot when another member is unhealthy (or missing from the health answer) and the healthy members other
-    than the one that stops would be fewer than a majority of the voting members. A cluster with no other member
-    unhealthy may always restart a member, so a one-member cluster (which cannot keep serving) is not refused.
+  - It can when the healthy voting members other than the one that stops are still a majority of the voting members.
+    Otherwise it cannot, either because another member is unhealthy (or missing from the health answer) or because
+    the cluster is short - every other member is healthy, but there are too few of them (two voting members, when a
+    control plane was removed and has not joined again yet). Stopping one of two members stops etcd until it is back.
+  - A member that is itself unhealthy while every other member is healthy takes nothing away and may stop. The
+    other exception is a one-member cluster (a single control plane), which cannot keep serving while its member
+    stops, whatever the plan, so it is not refused.
   - Learners do not vote and do not count.
 options:
   _input:
@@ -57,6 +61,10 @@ _value:
     healthy_after:
       description: Healthy voting members while it is stopped.
       type: int
+    short:
+      description: Refused although no other member is unhealthy - the cluster has too few voting members to lose
+        one (two); another control plane has to join first.
+      type: bool
     unhealthy:
       description: The other members that are not healthy, each with C(name), C(endpoint) and C(error).
       type: list
@@ -109,9 +117,12 @@ def etcd_quorum(members, health):
     me_healthy = me is not None and any(u in healthy_urls for u in me.get("clientURLs") or [])
     quorum = len(voters) // 2 + 1
     after = healthy - (1 if me_healthy else 0)
-    return {"safe": not unhealthy or after >= quorum,
+    # A member that is not healthy itself takes nothing away when it stops, unless another one is down as well.
+    safe = after >= quorum or len(voters) == 1 or (not me_healthy and not unhealthy)
+    return {"safe": safe,
             "member": (me or {}).get("name", ""),
             "voters": len(voters), "quorum": quorum, "healthy_after": after,
+            "short": not safe and not unhealthy,
             "unhealthy": sorted(unhealthy, key=lambda u: u["name"])}
 
 

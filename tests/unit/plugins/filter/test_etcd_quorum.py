@@ -34,7 +34,8 @@ CPS5 = CPS3 + ["cp4", "cp5"]
 
 def test_all_healthy_may_restart_any():
     q = etcd_quorum(members(CPS3, "cp2"), health(CPS3))
-    assert q == {"safe": True, "member": "cp2", "voters": 3, "quorum": 2, "healthy_after": 2, "unhealthy": []}
+    assert q == {"safe": True, "member": "cp2", "voters": 3, "quorum": 2, "healthy_after": 2, "short": False,
+                 "unhealthy": []}
 
 
 def test_three_members_one_down_refuses_and_names_it():
@@ -63,13 +64,34 @@ def test_restarting_the_unhealthy_member_itself_takes_nothing_away():
 
 def test_a_single_member_cluster_is_not_refused():
     q = etcd_quorum(members(["cp1"], "cp1"), health(["cp1"]))
-    assert q["safe"] and q["healthy_after"] == 0 and q["quorum"] == 1
+    assert q["safe"] and q["healthy_after"] == 0 and q["quorum"] == 1 and not q["short"]
+
+
+def test_two_healthy_members_are_short_a_member_to_restart_either():
+    # cp1 removed (remove_node) and not yet joined again: stopping cp2 or cp3 leaves 1 of 2, and etcd stops.
+    for me in ("cp2", "cp3"):
+        q = etcd_quorum(members(["cp2", "cp3"], me), health(["cp2", "cp3"]))
+        assert q == {"safe": False, "member": me, "voters": 2, "quorum": 2, "healthy_after": 1, "short": True,
+                     "unhealthy": []}
+
+
+def test_two_members_one_down_is_not_short_but_unhealthy():
+    q = etcd_quorum(members(["cp2", "cp3"], "cp2"), health(["cp2"], ["cp3"]))
+    assert not q["safe"] and not q["short"] and [u["name"] for u in q["unhealthy"]] == ["cp3"]
+    # The unhealthy member itself may restart: it takes nothing away that etcd still has.
+    q = etcd_quorum(members(["cp2", "cp3"], "cp3"), health(["cp2"], ["cp3"]))
+    assert q["safe"] and not q["short"] and q["healthy_after"] == 1
+
+
+def test_four_healthy_members_may_lose_one():
+    q = etcd_quorum(members(CPS5[:4], "cp4"), health(CPS5[:4]))
+    assert q["safe"] and q["healthy_after"] == 3 and q["quorum"] == 3
 
 
 def test_learners_do_not_vote():
     # cp3 is a learner that has not caught up: the two voters are both needed.
     q = etcd_quorum(members(CPS3, "cp1", learners=["cp3"]), health(["cp1", "cp2"], ["cp3"]))
-    assert q["voters"] == 2 and q["quorum"] == 2 and q["safe"] and q["unhealthy"] == []
+    assert q["voters"] == 2 and q["quorum"] == 2 and not q["safe"] and q["short"] and q["unhealthy"] == []
     q = etcd_quorum(members(CPS3, "cp1", learners=["cp3"]), health(["cp1"], ["cp2"]))
     assert not q["safe"] and [u["name"] for u in q["unhealthy"]] == ["cp2"]
 
