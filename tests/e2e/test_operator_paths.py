@@ -173,7 +173,7 @@ def test_control_planes_added_with_limit_alone_are_refused_before_anything_chang
         lab_up(hosts)
 
 
-def _docker_restarts(hosts):
+def docker_restarts(hosts):
     """Monotonic-clock free: the wall-clock time Docker last started on each control plane."""
     stamps = {}
     for h in hosts["control_plane"]:
@@ -192,10 +192,10 @@ def test_settings_changed_after_init_apply_live_without_an_api_outage(hosts, api
     extra = json.dumps({"control_plane_cert_sans": [san], "control_plane_kubelet_extra": kubelet,
                         "control_plane_kube_proxy_extra": proxy, "container_runtime_docker_log_max_size": "41m",
                         "container_runtime_docker_daemon_extra": daemon_extra, "control_plane_audit_log_maxage": 31})
-    before = _docker_restarts(hosts)
+    before = docker_restarts(hosts)
     (proc, recap), figures = probed(api, lambda: lab.playbook("-e", extra))
     lab.clean_run(proc, recap)
-    after = _docker_restarts(hosts)
+    after = docker_restarts(hosts)
 
     # The SAN is in every API server's certificate.
     for h in cps:
